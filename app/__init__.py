@@ -1,0 +1,1 @@
+"""raci-tracker: who owns what across a portfolio of digital initiatives."""

@@ -1,0 +1,5 @@
+"""HTTP routes for audit."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["audit"])

@@ -1,0 +1,5 @@
+"""HTTP routes for capabilities."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["capabilities"])

@@ -1,0 +1,5 @@
+"""HTTP routes for components."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["components"])

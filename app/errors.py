@@ -1,0 +1,90 @@
+"""Domain errors, each carrying its HTTP status, and their problem+json rendering (RFC 9457)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    """An error a client caused. Raised below the routers; rendered as problem+json."""
+
+    status: int = 400
+    title: str = "Bad request"
+    slug: str = "bad-request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+        self.headers: dict[str, str] = {}
+
+    @property
+    def type(self) -> str:
+        return f"urn:raci:problem:{self.slug}"
+
+    def body(self) -> dict[str, Any]:
+        return problem_body(self.status, self.title, self.detail, self.type, **self.extensions)
+
+
+class BadRequest(DomainError):
+    status, title, slug = 400, "Bad request", "bad-request"
+
+
+class Unauthorized(DomainError):
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.headers = {"WWW-Authenticate": 'Bearer realm="raci"'}
+
+
+class Forbidden(DomainError):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(DomainError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(DomainError):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class PreconditionFailed(DomainError):
+    status, title, slug = 412, "Precondition failed", "precondition-failed"
+
+
+class PayloadTooLarge(DomainError):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class UnsupportedMediaType(DomainError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+class Unprocessable(DomainError):
+    """422 with an `errors` list of `{"loc": [...], "msg": "..."}`."""
+
+    status, title, slug = 422, "Validation failed", "validation-failed"
+
+    def __init__(self, detail: str, errors: Sequence[dict[str, Any]] = ()) -> None:
+        super().__init__(detail, errors=list(errors))
+
+    @classmethod
+    def at(cls, loc: Sequence[str | int], msg: str) -> "Unprocessable":
+        return cls(msg, [{"loc": list(loc), "msg": msg}])
+
+
+class TooManyRequests(DomainError):
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+def problem_body(
+    status: int, title: str, detail: str, type_: str = "about:blank", **extensions: Any
+) -> dict[str, Any]:
+    return {"type": type_, "title": title, "status": status, "detail": detail, **extensions}

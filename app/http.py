@@ -1,0 +1,87 @@
+"""HTTP details shared by the routers: path parameters, headers, documented error answers."""
+
+from typing import Annotated, Any
+
+from fastapi import Path, Response
+from pydantic import BeforeValidator, StringConstraints
+
+from app.errors import PROBLEM_JSON
+from app.identifiers import KEY_PATTERN, ROLE_CODE_PATTERN, upper_if_str
+from app.preconditions import etag
+
+API_PREFIX = "/api/v1"
+
+KeyPath = Annotated[
+    str,
+    StringConstraints(pattern=KEY_PATTERN, max_length=64),
+    Path(description="The resource's key.", examples=["support-chatbot"]),
+]
+ComponentKeyPath = Annotated[
+    str,
+    StringConstraints(pattern=KEY_PATTERN, max_length=64),
+    Path(description="The component's key, unique within its initiative.", examples=["nlu"]),
+]
+RoleCodePath = Annotated[
+    str,
+    BeforeValidator(upper_if_str),
+    StringConstraints(pattern=ROLE_CODE_PATTERN, max_length=16),
+    Path(description="A role code; lower case is accepted.", examples=["CIO"]),
+]
+
+_DESCRIPTIONS = {
+    400: "Malformed request (e.g. a body that is not JSON).",
+    401: "No API key, or an unknown or revoked one.",
+    403: "The API key lacks the scope this needs.",
+    404: "No such resource.",
+    409: "Conflicts with the current state (a taken key, a reference that still exists).",
+    412: "If-Match names a version that is no longer current; nothing was changed.",
+    413: "The body is larger than the configured limit.",
+    415: "The body is not JSON.",
+    422: "The body or a parameter is invalid; `errors` names each problem by its location.",
+    429: "Too many failed authentications; retry after `Retry-After` seconds.",
+}
+
+_PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problem+json answers a route can give."""
+    return {
+        code: {
+            "description": _DESCRIPTIONS[code],
+            "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}},
+        }
+        for code in codes
+    }
+
+
+READ_PROBLEMS = (401, 403, 422, 429)
+ONE_PROBLEMS = (*READ_PROBLEMS, 404)
+WRITE_PROBLEMS = (400, 401, 403, 409, 413, 415, 422, 429)
+CHANGE_PROBLEMS = (*WRITE_PROBLEMS, 404, 412)
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag(version)
+
+
+def created_at_location(response: Response, location: str, version: int | None = None) -> None:
+    response.status_code = 201
+    response.headers["Location"] = API_PREFIX + location
+    if version is not None:
+        set_etag(response, version)
+
+
+def put_status(response: Response, *, created: bool, location: str, version: int) -> None:
+    """PUT answers 201 with Location when it created the resource, 200 when it replaced it."""
+    if created:
+        created_at_location(response, location, version)
+    else:
+        response.status_code = 200
+        set_etag(response, version)
+
+
+PUT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Replaced."},
+    201: {"description": "Created."},
+}

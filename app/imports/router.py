@@ -1,0 +1,5 @@
+"""HTTP routes for imports."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["imports"])

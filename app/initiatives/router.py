@@ -1,0 +1,5 @@
+"""HTTP routes for initiatives."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["initiatives"])

@@ -1,0 +1,5 @@
+"""HTTP routes for kpis."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["kpis"])

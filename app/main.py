@@ -1,0 +1,185 @@
+"""The ASGI application: `app.main:app` for uvicorn or gunicorn."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app import __doc__ as package_doc
+from app import problems
+from app.audit.router import router as audit_router
+from app.capabilities.router import router as capabilities_router
+from app.components.router import router as components_router
+from app.config import Settings, get_settings
+from app.db import Database, make_engine
+from app.health import router as health_router
+from app.http import API_PREFIX
+from app.imports.router import router as imports_router
+from app.initiatives.router import router as initiatives_router
+from app.keys import service as keys_service
+from app.keys.router import router as keys_router
+from app.kpis.router import router as kpis_router
+from app.middleware import BodyGuard
+from app.query_guard import reject_unknown_query_params
+from app.raci.router import router as raci_router
+from app.reports.router import router as reports_router
+from app.roles.router import router as roles_router
+from app.rules.router import router as rules_router
+
+log = logging.getLogger("raci")
+
+DESCRIPTION = """
+Who is **Responsible, Accountable, Consulted and Informed** for each part of each digital
+initiative, and what falls between the chairs.
+
+A portfolio holds **initiatives** made of **components**; for every component each executive
+**role** may hold one RACI **cell**. **Capabilities** recognise the same kind of work across
+initiatives and name the role agreed to own it. **KPIs**, owned by one or more roles, receive
+**measurements**. The **reports** tell what is unowned, what overlaps, where one side works
+alone and which KPIs are off track.
+
+Every call needs `Authorization: Bearer <key>`: press **Authorize** and paste a key
+(`raci keys create NAME --scope write` prints one).
+"""
+
+TAGS = [
+    {"name": "roles", "description": "Executives who hold RACI cells (CMO, CIO, CDO, CEO, ...)."},
+    {"name": "capabilities", "description": "Shared vocabulary of work, with the agreed owner."},
+    {
+        "name": "initiatives",
+        "description": "Chatbots, IoT programmes, campaigns...; nested components on PUT.",
+    },
+    {"name": "components", "description": "Parts of an initiative."},
+    {"name": "raci", "description": "One role's letter for one component, and the matrix."},
+    {"name": "kpis", "description": "Joint KPIs, their measurements and status."},
+    {
+        "name": "reports",
+        "description": "Findings (gaps, overlaps, silos, drift, KPIs) and workload.",
+    },
+    {"name": "rules", "description": "Switch findings rules on or off, change their severity."},
+    {"name": "imports", "description": "Whole-portfolio pushes from PMO tools, all or nothing."},
+    {"name": "audit", "description": "Who changed what, when: a change feed."},
+    {"name": "keys", "description": "API keys (admin scope)."},
+    {"name": "health", "description": "Probes for orchestrators."},
+]
+
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "type": "object",
+    "description": "An error, as RFC 9457 problem details.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:raci:problem:not-found"]},
+        "title": {"type": "string", "examples": ["Not found"]},
+        "status": {"type": "integer", "examples": [404]},
+        "detail": {"type": "string", "examples": ["No initiative with key 'support-chatbot'"]},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg"],
+                "properties": {
+                    "loc": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
+                    "msg": {"type": "string"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query_params)])
+    for router in (
+        roles_router,
+        capabilities_router,
+        initiatives_router,
+        components_router,
+        raci_router,
+        kpis_router,
+        reports_router,
+        rules_router,
+        imports_router,
+        audit_router,
+        keys_router,
+    ):
+        api.include_router(router)
+    return api
+
+
+def _register_bootstrap_key(database: Database, settings: Settings) -> None:
+    if settings.bootstrap_admin_key is None:
+        return
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with database.transaction() as session:
+            keys_service.ensure_bootstrap_key(
+                session, settings.bootstrap_admin_key.get_secret_value()
+            )
+    except IntegrityError:
+        # Another worker registered it at the same moment.
+        log.info("bootstrap key registered by another worker")
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """The application. Tests pass their own settings and database."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _register_bootstrap_key(app.state.database, settings)
+        yield
+        if database is None:
+            app.state.database.engine.dispose()
+
+    app = FastAPI(
+        title="raci-tracker",
+        version="0.1.0",
+        summary=package_doc,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+    )
+    app.state.settings = settings
+    app.state.database = database or Database(
+        make_engine(
+            settings.database_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            pool_size=settings.db_pool_size,
+        )
+    )
+    problems.install(app)
+    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    app.include_router(health_router)
+    app.include_router(_api_router())
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                PROBLEM_SCHEMA
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()

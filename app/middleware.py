@@ -1,0 +1,78 @@
+"""ASGI middleware that guards request bodies before any route reads them."""
+
+import json
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import PROBLEM_JSON, DomainError, PayloadTooLarge, UnsupportedMediaType
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+class BodyGuard:
+    """413 for bodies over the limit (declared or streamed), 415 for API bodies that are not JSON."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, json_prefix: str = "/api/") -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.json_prefix = json_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        declared = headers.get("content-length")
+        too_large = f"The body exceeds the limit of {self.max_body_bytes} bytes"
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _reject(send, PayloadTooLarge(too_large))
+            return
+        has_body = (declared is not None and declared != "0") or "transfer-encoding" in headers
+        content_type = headers.get("content-type", "")
+        if has_body and scope["path"].startswith(self.json_prefix) and not _is_json(content_type):
+            await _reject(
+                send,
+                UnsupportedMediaType(
+                    "Send the body as JSON with 'Content-Type: application/json', "
+                    f"not '{content_type or 'no content type'}'"
+                ),
+            )
+            return
+
+        received = 0
+
+        async def counting_receive() -> Message:
+            # A body without Content-Length (chunked) is counted as it streams in; the
+            # HTTPException passes through FastAPI's body parsing to the problem handler.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(413, too_large)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+async def _reject(send: Send, error: DomainError) -> None:
+    body = json.dumps(error.body()).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

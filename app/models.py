@@ -1,0 +1,31 @@
+"""Every ORM model, imported in one place so that the metadata is complete (Alembic, tests)."""
+
+from app.audit.models import AuditEntry
+from app.capabilities.models import Capability
+from app.components.models import Component
+from app.db import Base
+from app.idempotency.models import IdempotencyRecord
+from app.initiatives.models import Initiative, InitiativeTag
+from app.keys.models import ApiKey
+from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
+from app.raci.models import RaciCell
+from app.roles.models import Role
+from app.rules.models import RuleSetting
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Capability",
+    "Component",
+    "IdempotencyRecord",
+    "Initiative",
+    "InitiativeTag",
+    "Kpi",
+    "KpiInitiative",
+    "KpiOwner",
+    "Measurement",
+    "RaciCell",
+    "Role",
+    "RuleSetting",
+]

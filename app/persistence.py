@@ -1,0 +1,30 @@
+"""Writes that must survive concurrent clients: inserts that may race, in-place assignment."""
+
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict
+
+ObjT = TypeVar("ObjT")
+
+
+def insert_new(session: Session, obj: ObjT, taken_message: str) -> ObjT:
+    """Insert `obj`; a unique key taken meanwhile by a concurrent request is a 409, not a 500.
+
+    The savepoint keeps the rest of the request's transaction usable after the failure.
+    """
+    try:
+        with session.begin_nested():
+            session.add(obj)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(taken_message) from None
+    return obj
+
+
+def assign(obj: Any, values: dict[str, Any]) -> None:
+    """Set attributes; SQLAlchemy issues no UPDATE (and raises no version) if none changed."""
+    for name, value in values.items():
+        setattr(obj, name, value)

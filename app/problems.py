@@ -1,0 +1,144 @@
+"""Every error a client can cause answered as problem+json; nothing else escapes as a 500 page."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import PROBLEM_JSON, DomainError, problem_body
+from app.resources import summarise, unprocessable_from
+
+log = logging.getLogger("raci.errors")
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, title, detail, type_, **extensions),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return JSONResponse(
+        exc.body(), status_code=exc.status, media_type=PROBLEM_JSON, headers=exc.headers
+    )
+
+
+def _request_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in raw):
+        ctx = next(e.get("ctx", {}) for e in raw if e.get("type") == "json_invalid")
+        reason = ctx.get("error", "it could not be parsed")
+        return problem_response(
+            400,
+            "Malformed JSON",
+            f"The request body is not valid JSON: {reason}",
+            "urn:raci:problem:malformed-json",
+        )
+    errors = [{"loc": list(error["loc"]), "msg": error["msg"]} for error in raw]
+    return problem_response(
+        422,
+        "Validation failed",
+        summarise(errors),
+        "urn:raci:problem:validation-failed",
+        errors=errors,
+    )
+
+
+def _pydantic_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ValidationError)
+    error = unprocessable_from(exc, ("body",))
+    return _domain_error(_, error)
+
+
+def _http_exception(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {
+        400: "Bad request",
+        404: "Not found",
+        405: "Method not allowed",
+        406: "Not acceptable",
+        413: "Payload too large",
+    }
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = "No such path; the API lives under /api/v1 (see /docs)"
+    return problem_response(
+        exc.status_code,
+        titles.get(exc.status_code, "Error"),
+        detail,
+        headers=dict(exc.headers or {}),
+    )
+
+
+def _stale(request: Request, _exc: Exception) -> JSONResponse:
+    # Someone else changed the row between our read and our write (optimistic lock).
+    if request.headers.get("if-match"):
+        return problem_response(
+            412,
+            "Precondition failed",
+            "The resource was changed by another request meanwhile; nothing was changed",
+            "urn:raci:problem:precondition-failed",
+        )
+    return problem_response(
+        409,
+        "Conflict",
+        "The resource was changed by another request meanwhile; GET it again and retry",
+        "urn:raci:problem:concurrent-change",
+    )
+
+
+def _integrity(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("integrity error reached the handler: %s", exc)
+    return problem_response(
+        409,
+        "Conflict",
+        "The change conflicts with data written by another request; GET the resource again and retry",
+        "urn:raci:problem:conflict",
+    )
+
+
+def _operational(_: Request, exc: Exception) -> JSONResponse:
+    log.error("database unavailable: %s", exc)
+    return problem_response(
+        503,
+        "Service unavailable",
+        "The database is busy or unreachable; retry shortly",
+        "urn:raci:problem:unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
+def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(
+        500, "Internal server error", "An unexpected error occurred; it has been logged"
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(ValidationError, _pydantic_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(StaleDataError, _stale)
+    app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(OperationalError, _operational)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,5 @@
+"""HTTP routes for raci."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["raci"])

@@ -1,0 +1,5 @@
+"""HTTP routes for reports."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["reports"])

@@ -1,0 +1,32 @@
+from pydantic import Field
+
+from app.identifiers import Name, RoleCode, Text
+from app.schemas import VersionedRead, WriteModel, partial_model
+
+
+class RoleFields(WriteModel):
+    name: Name = Field(examples=["Chief Marketing Officer"])
+    description: Text | None = Field(
+        default=None, examples=["Owns brand, campaigns and the customer voice."]
+    )
+
+
+class RoleCreate(RoleFields):
+    """A new executive role. The code is upper-cased: `cmo` becomes `CMO`."""
+
+    code: RoleCode
+
+
+class RoleReplace(RoleFields):
+    """The whole role. `code` may be left out; if given it must match the URL."""
+
+    code: RoleCode | None = None
+
+
+RolePatch = partial_model(RoleFields, "RolePatch", doc="A JSON merge patch of a role's fields.")
+
+
+class RoleRead(VersionedRead):
+    code: str = Field(examples=["CMO"])
+    name: str = Field(examples=["Chief Marketing Officer"])
+    description: str | None = None

@@ -1,0 +1,5 @@
+"""HTTP routes for rules."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["rules"])
