@@ -133,5 +133,5 @@ class Versioned(Timestamped):
     version: Mapped[int] = mapped_column(nullable=False)
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.errors import Unprocessable
 
@@ -49,7 +50,11 @@ def decode_cursor(cursor: str, filters_fingerprint: str) -> str:
     return after
 
 
-def page_of(stmt: Select[Any], key_column: ColumnElement[str], params: PageParams) -> Select[Any]:
+def page_of(
+    stmt: Select[Any],
+    key_column: ColumnElement[str] | InstrumentedAttribute[str],
+    params: PageParams,
+) -> Select[Any]:
     """`stmt` narrowed to one page: one row more than the limit tells whether more follow."""
     if params.after is not None:
         stmt = stmt.where(key_column > params.after)

@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 
-SECRET_PREFIX = "raci_"
+SECRET_PREFIX = "raci_"  # noqa: S105 (a prefix, not a secret)
 
 
 def new_secret() -> str:

@@ -68,5 +68,5 @@ def create_first_admin_if_none(session: Session) -> str | None:
     """On a database with no key at all, an admin key named `first-admin`; its secret."""
     if session.scalar(select(ApiKey.id).limit(1)) is not None:
         return None
-    key, secret = create_key(session, ApiKeyCreate(name=FIRST_ADMIN_KEY_NAME, scope="admin"))
+    _, secret = create_key(session, ApiKeyCreate(name=FIRST_ADMIN_KEY_NAME, scope="admin"))
     return secret

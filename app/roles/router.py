@@ -69,7 +69,7 @@ def put_role(
 @router.patch("/{code}", summary="Update a role", responses=problems(*CHANGE_PROBLEMS))
 def patch_role(
     code: RoleCodePath,
-    body: Annotated[RolePatch, Body(media_type="application/merge-patch+json")],  # type: ignore[valid-type]
+    body: Annotated[RolePatch, Body(media_type="application/merge-patch+json")],
     session: SessionDep,
     _: WriteKey,
     if_match: IfMatchDep,

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from app.identifiers import Name, RoleCode, Text
@@ -23,7 +25,10 @@ class RoleReplace(RoleFields):
     code: RoleCode | None = None
 
 
-RolePatch = partial_model(RoleFields, "RolePatch", doc="A JSON merge patch of a role's fields.")
+if TYPE_CHECKING:  # mypy cannot see through a generated model
+    RolePatch = RoleFields
+else:
+    RolePatch = partial_model(RoleFields, "RolePatch", doc="A JSON merge patch of a role's fields.")
 
 
 class RoleRead(VersionedRead):
