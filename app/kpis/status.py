@@ -1,0 +1,59 @@
+"""KPI status, exactly as the API contract defines it. Pure: no database, no clock."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Literal
+
+KpiStatus = Literal["no_data", "achieved", "on_track", "at_risk", "off_track"]
+
+AT_RISK_MARGIN = 0.10
+
+
+@dataclass(frozen=True)
+class KpiTargets:
+    direction: str  # "increase" | "decrease"
+    baseline: float
+    baseline_date: date
+    target: float
+    target_date: date
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def expected_progress(kpi: KpiTargets, at: datetime) -> float:
+    """The fraction of the time from baseline_date to target_date passed at `at`, in 0..1."""
+    start, end = _start_of(kpi.baseline_date), _start_of(kpi.target_date)
+    span = (end - start).total_seconds()
+    if span <= 0:
+        return 1.0
+    return min(1.0, max(0.0, (at - start).total_seconds() / span))
+
+
+def kpi_status(
+    kpi: KpiTargets, latest_value: float | None, latest_at: datetime | None, as_of: date
+) -> KpiStatus:
+    """The status of `kpi` given its newest measurement seen as of `as_of`.
+
+    The caller passes the newest measurement taken on or before `as_of` (or None).
+    """
+    if latest_value is None or latest_at is None:
+        return "no_data"
+    met = latest_value >= kpi.target if kpi.direction == "increase" else latest_value <= kpi.target
+    if met:
+        return "achieved"
+    if kpi.target == kpi.baseline or kpi.target_date < as_of:
+        return "off_track"
+    progress = (latest_value - kpi.baseline) / (kpi.target - kpi.baseline)
+    expected = expected_progress(kpi, latest_at)
+    if progress >= expected:
+        return "on_track"
+    if progress >= expected - AT_RISK_MARGIN:
+        return "at_risk"
+    return "off_track"
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after `day` (UTC): measurements before it are seen as of `day`."""
+    return datetime.combine(day, time.max, tzinfo=UTC)

@@ -1,0 +1,64 @@
+"""Checks that the roles, capabilities and initiatives a body names exist (422 otherwise).
+
+One query per kind of reference, however many the body names.
+"""
+
+from collections.abc import Collection, Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.capabilities.models import Capability
+from app.errors import Unprocessable
+from app.initiatives.models import Initiative
+from app.roles.models import Role
+
+Loc = Sequence[str | int]
+
+
+def existing_roles(session: Session, codes: Collection[str]) -> set[str]:
+    if not codes:
+        return set()
+    return set(session.scalars(select(Role.code).where(Role.code.in_(set(codes)))))
+
+
+def existing_capabilities(session: Session, keys: Collection[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(session.scalars(select(Capability.key).where(Capability.key.in_(set(keys)))))
+
+
+def initiative_ids(session: Session, keys: Collection[str]) -> dict[str, int]:
+    """Key to id for those of `keys` that exist."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(Initiative.key, Initiative.id).where(Initiative.key.in_(set(keys)))
+    )
+    return {key: id_ for key, id_ in rows}
+
+
+def require_all(kind: str, named: Mapping[str, Loc], existing: Collection[str]) -> None:
+    """422 naming every location in `named` (value -> where the body names it) that is unknown."""
+    missing = [(value, loc) for value, loc in named.items() if value not in existing]
+    if missing:
+        errors = [{"loc": list(loc), "msg": f"unknown {kind} '{value}'"} for value, loc in missing]
+        raise Unprocessable(
+            f"Unknown {kind} '{missing[0][0]}'"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+            errors,
+        )
+
+
+def require_roles(session: Session, named: Mapping[str, Loc]) -> None:
+    require_all("role", named, existing_roles(session, named.keys()))
+
+
+def require_capabilities(session: Session, named: Mapping[str, Loc]) -> None:
+    require_all("capability", named, existing_capabilities(session, named.keys()))
+
+
+def require_initiatives(session: Session, named: Mapping[str, Loc]) -> dict[str, int]:
+    ids = initiative_ids(session, named.keys())
+    require_all("initiative", named, ids.keys())
+    return ids
