@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db import utcnow
 from app.errors import Conflict
 
 ObjT = TypeVar("ObjT")
@@ -28,3 +29,12 @@ def assign(obj: Any, values: dict[str, Any]) -> None:
     """Set attributes; SQLAlchemy issues no UPDATE (and raises no version) if none changed."""
     for name, value in values.items():
         setattr(obj, name, value)
+
+
+def touch(obj: Any) -> None:
+    """Record a change to `obj`'s children on `obj` itself: new `updated_at`, version + 1.
+
+    An initiative's ETag covers its whole document (components and cells), so that a PMO
+    push with If-Match cannot silently overwrite a cell someone edited meanwhile.
+    """
+    obj.updated_at = utcnow()

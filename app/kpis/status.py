@@ -55,5 +55,5 @@ def kpi_status(
 
 
 def end_of_day(day: date) -> datetime:
-    """The first instant after `day` (UTC): measurements before it are seen as of `day`."""
+    """The last instant of `day` (UTC): measurements up to it are seen as of `day`."""
     return datetime.combine(day, time.max, tzinfo=UTC)
