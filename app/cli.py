@@ -1,0 +1,349 @@
+"""The `raci` command line: serve the API, migrate the database, manage API keys.
+
+Every command reads its settings (RACI_DATABASE_URL, ...) through app.config. Errors are
+one readable line on stderr and a non-zero exit, never a traceback.
+
+To add a command, decorate a function with `@cli.command()` (or group several under a
+`typer.Typer()` added with `cli.add_typer(...)`) and run its body inside
+`with reported_errors():`.
+"""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from alembic.util import CommandError
+from pydantic import ValidationError
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+
+from app import migrate
+from app.config import Settings
+from app.db import Database, make_engine
+from app.errors import DomainError
+from app.identifiers import KEY_PATTERN
+from app.keys import service as keys_service
+from app.keys.schemas import ApiKeyCreate
+from app.keys.service import FIRST_ADMIN_KEY_NAME
+
+SCOPES = ("read", "write", "admin")
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+# Data (a secret, a JSON document) goes to stdout so that scripts can capture it; messages
+# for the person at the terminal go to stderr.
+out = Console()
+err = Console(stderr=True)
+
+cli = typer.Typer(
+    name="raci",
+    help="raci-tracker: who is Responsible, Accountable, Consulted and Informed.",
+    no_args_is_help=True,
+    add_completion=False,
+    # A traceback is no answer for an operator; reported_errors() words every failure.
+    pretty_exceptions_enable=False,
+)
+db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+keys_cli = typer.Typer(help="API keys (created here, or over HTTP with an admin key).")
+cli.add_typer(db_cli, name="db")
+cli.add_typer(keys_cli, name="keys", no_args_is_help=True)
+
+
+class CliError(Exception):
+    """A failure to report as one line, with the exit code to leave with."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def fail(message: str, exit_code: int = EXIT_FAILURE) -> NoReturn:
+    err.print(Text(f"Error: {message}", style="bold red"), soft_wrap=True)
+    raise typer.Exit(exit_code)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _settings_problem(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if message.startswith("RACI_"):
+            parts.append(message)
+        else:
+            parts.append(f"RACI_{field.upper()}: {message}")
+    return "invalid settings: " + "; ".join(parts)
+
+
+def _database_problem(exc: SQLAlchemyError) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    return f"database error: {_first_line(str(cause))}"
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn every expected failure into one line on stderr and a non-zero exit."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except CliError as exc:
+        fail(str(exc), exc.exit_code)
+    except ValidationError as exc:
+        fail(_settings_problem(exc))
+    except DomainError as exc:
+        fail(exc.detail)
+    except ArgumentError as exc:
+        fail(f"RACI_DATABASE_URL is not a database URL: {_first_line(str(exc))}")
+    except SQLAlchemyError as exc:
+        fail(_database_problem(exc))
+    except (migrate.MigrationsNotFound, CommandError) as exc:
+        fail(_first_line(str(exc)))
+    except OSError as exc:
+        fail(str(exc))
+    except ModuleNotFoundError as exc:
+        fail(f"a database driver is missing: {exc}")
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, read afresh by each command (no cached copy)."""
+    return Settings()
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+@contextmanager
+def _open_database(settings: Settings) -> Iterator[Database]:
+    engine = make_engine(
+        settings.database_url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        pool_size=1,
+    )
+    try:
+        yield Database(engine)
+    finally:
+        engine.dispose()
+
+
+def _require_migrated(settings: Settings) -> None:
+    at = migrate.current(settings.database_url)
+    head = migrate.head()
+    if at != head:
+        state = "has never been migrated" if at is None else f"is at revision {at}, not {head}"
+        raise CliError(
+            f"the database {_safe_url(settings.database_url)} {state}; run 'raci db upgrade' first"
+        )
+
+
+def ensure_first_admin(settings: Settings, database: Database | None = None) -> str | None:
+    """On a database with no API key (and no bootstrap key configured), create an admin key
+    named `first-admin`; its secret, or None when nothing was created."""
+    if settings.bootstrap_admin_key is not None:
+        return None
+
+    def create(db: Database) -> str | None:
+        try:
+            with db.transaction() as session:
+                return keys_service.create_first_admin_if_none(session)
+        except IntegrityError:
+            # Another `raci serve` on the same database created it at the same moment.
+            return None
+
+    if database is not None:
+        return create(database)
+    with _open_database(settings) as db:
+        return create(db)
+
+
+def _first_admin_panel(secret: str, host: str, port: int) -> Panel:
+    shown_host = "localhost" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+    base = f"http://{shown_host}:{port}"
+    body = Text()
+    body.append(f"An admin API key named '{FIRST_ADMIN_KEY_NAME}' was created.\n")
+    body.append("Its secret is shown only this once; store it now:\n\n")
+    body.append(f"  {secret}\n\n", style="bold green")
+    body.append(f"Swagger UI: {base}/docs, press Authorize, paste it.\n")
+    body.append("Scripts: send 'Authorization: Bearer <secret>'.\n")
+    body.append("More keys: raci keys create NAME --scope write")
+    return Panel(body, title="First admin key", border_style="green", expand=False)
+
+
+@cli.callback()
+def _root() -> None:
+    """raci-tracker: who is Responsible, Accountable, Consulted and Informed, and what falls
+    between the chairs. Settings come from RACI_* environment variables."""
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Migrate the database to the newest revision, then serve the API (Swagger UI at /docs)."""
+    with reported_errors():
+        settings = load_settings()
+        revision = migrate.upgrade(settings.database_url)
+        err.print(f"Database {_safe_url(settings.database_url)} at revision {revision} (head).")
+        secret = ensure_first_admin(settings)
+    if secret is not None:
+        out.print(_first_admin_panel(secret, host, port))
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database to the newest migration (creating it if need be)."""
+    with reported_errors():
+        settings = load_settings()
+        before = migrate.current(settings.database_url)
+        after = migrate.upgrade(settings.database_url)
+    where = _safe_url(settings.database_url)
+    if before == after:
+        out.print(f"Database {where} already at revision {after} (head).")
+    else:
+        out.print(f"Database {where} upgraded from {before or 'empty'} to {after} (head).")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the database's migration revision and whether it is the newest."""
+    with reported_errors():
+        settings = load_settings()
+        at = migrate.current(settings.database_url)
+        head = migrate.head()
+    if at is None:
+        out.print("none (never migrated; run 'raci db upgrade')")
+    elif at == head:
+        out.print(f"{at} (head)")
+    else:
+        out.print(f"{at} (head is {head}; run 'raci db upgrade')")
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A unique name, e.g. pmo-sync.")],
+    scope: Annotated[
+        str, typer.Option(help="read, write (implies read) or admin (implies both).")
+    ] = "read",
+) -> None:
+    """Create an API key and print its secret (and nothing else) on stdout, this once."""
+    with reported_errors():
+        if scope not in SCOPES:
+            raise CliError(f"--scope must be one of read, write, admin; not '{scope}'", EXIT_USAGE)
+        if not re.fullmatch(KEY_PATTERN, name):
+            raise CliError(
+                f"'{name}' is not a valid key name: use lower-case letters, digits, '.', '_' "
+                "and '-', starting with a letter or digit, at most 64 characters",
+                EXIT_USAGE,
+            )
+        settings = load_settings()
+        _require_migrated(settings)
+        with _open_database(settings) as database:
+            try:
+                with database.transaction() as session:
+                    _, secret = keys_service.create_key(
+                        session,
+                        ApiKeyCreate(name=name, scope=scope),
+                    )
+            except IntegrityError as exc:
+                raise CliError(f"An API key named '{name}' already exists") from exc
+    err.print(f"Created API key '{name}' with the {scope} scope; its secret is shown only once:")
+    print(secret)
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List the API keys (never their secrets)."""
+    with reported_errors():
+        settings = load_settings()
+        _require_migrated(settings)
+        with _open_database(settings) as database, database.transaction(write=False) as session:
+            rows = [
+                (key.name, key.scope, key.created_at, key.last_used_at)
+                for key in keys_service.list_keys(session)
+            ]
+    if not rows:
+        err.print("No API keys. Create one with: raci keys create NAME --scope admin")
+        return
+    table = Table("name", "scope", "created", "last used")
+    for name, scope, created_at, last_used_at in rows:
+        table.add_row(
+            name,
+            scope,
+            created_at.isoformat(timespec="seconds"),
+            last_used_at.isoformat(timespec="seconds") if last_used_at else "never",
+        )
+    out.print(table)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke an API key: requests made with it are refused at once."""
+    with reported_errors():
+        settings = load_settings()
+        _require_migrated(settings)
+        with _open_database(settings) as database, database.transaction() as session:
+            keys_service.revoke_key(session, name)
+    out.print(f"Revoked API key '{name}'.")
+
+
+@cli.command("openapi")
+def openapi(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of stdout."),
+    ] = None,
+) -> None:
+    """Print (or write) the API's OpenAPI document: sorted keys, indent 2."""
+    with reported_errors():
+        from app.openapi_export import document, render
+
+        text = render(document())
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+        output.write_text(text, encoding="utf-8")
+    err.print(f"Wrote {output}.")
+
+
+def main() -> None:
+    """The `raci` entry point."""
+    try:
+        cli()
+    except Exception as exc:
+        # Last resort for a failure no command foresaw: still one line, not a traceback.
+        err.print(
+            Text(
+                f"Error: unexpected {type(exc).__name__}: {_first_line(str(exc))}", style="bold red"
+            ),
+            soft_wrap=True,
+        )
+        raise SystemExit(EXIT_FAILURE) from None
+
+
+if __name__ == "__main__":
+    main()
