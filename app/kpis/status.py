@@ -7,6 +7,10 @@ from typing import Literal
 KpiStatus = Literal["no_data", "achieved", "on_track", "at_risk", "off_track"]
 
 AT_RISK_MARGIN = 0.10
+# Progress is a ratio of differences of decimal numbers held in binary floating point:
+# (0.3 - 0.1) / (0.6 - 0.1) comes out as 0.39999999999999997, not 0.4. Comparisons allow
+# for that rounding so that a value exactly on a boundary lands on the side the contract says.
+_ROUNDING = 1e-9
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,9 @@ def kpi_status(
         return "off_track"
     progress = (latest_value - kpi.baseline) / (kpi.target - kpi.baseline)
     expected = expected_progress(kpi, latest_at)
-    if progress >= expected:
+    if progress >= expected - _ROUNDING:
         return "on_track"
-    if progress >= expected - AT_RISK_MARGIN:
+    if progress >= expected - AT_RISK_MARGIN - _ROUNDING:
         return "at_risk"
     return "off_track"
 
