@@ -1,0 +1,152 @@
+"""Terminal tables for the API's JSON answers. Scripts use `--format json|csv` instead, so these
+are free to change for readability."""
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+SEVERITIES = ("high", "medium", "low")
+_SEVERITY_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan"}
+_LETTER_STYLES = {"A": "bold", "AR": "bold", "R": "", "C": "dim", "I": "dim"}
+COUNT_NAMES = ("created", "updated", "unchanged")
+
+
+def console(*, stderr: bool = False) -> Console:
+    # Created per call, not at import, so that it writes to whatever sys.stdout is now
+    # (the test runner swaps it).
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def write_bytes(data: bytes) -> None:
+    """Bytes to stdout as they are: a script must get exactly what the endpoint sent."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def severity_counts(findings: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for finding in findings:
+        severity = str(finding.get("severity", ""))
+        counts[severity] = counts.get(severity, 0) + 1
+    return counts
+
+
+def findings_summary(count: int, by_severity: Mapping[str, int]) -> str:
+    noun = "finding" if count == 1 else "findings"
+    parts = [f"{by_severity[name]} {name}" for name in SEVERITIES if by_severity.get(name)]
+    return f"{count} {noun}" + (f": {', '.join(parts)}" if parts else "")
+
+
+def findings_table(report: Mapping[str, Any]) -> tuple[Table | None, str]:
+    """The findings as a table (None when there are none) and a summary line."""
+    findings: list[Mapping[str, Any]] = list(report.get("findings") or [])
+    summary = report.get("summary") or {}
+    by_severity = summary.get("by_severity") or severity_counts(findings)
+    line = findings_summary(int(summary.get("total", len(findings))), by_severity)
+    if not findings:
+        return None, line
+    table = Table(show_lines=False, header_style="bold", expand=False)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Rule", no_wrap=True)
+    table.add_column("Initiative", overflow="fold")
+    table.add_column("Component", overflow="fold")
+    # Capability and KPI findings have no component; show those columns only when needed.
+    extra = [name for name in ("capability", "kpi") if any(f.get(name) for f in findings)]
+    for name in extra:
+        table.add_column("KPI" if name == "kpi" else "Capability", overflow="fold")
+    table.add_column("Roles", overflow="fold")
+    table.add_column("Message", ratio=1, min_width=30)
+    for finding in findings:
+        severity = str(finding.get("severity", ""))
+        table.add_row(
+            Text(severity, style=_SEVERITY_STYLES.get(severity, "")),
+            _cell(finding.get("rule")),
+            _cell(finding.get("initiative")),
+            _cell(finding.get("component")),
+            *(_cell(finding.get(name)) for name in extra),
+            _cell(finding.get("roles")),
+            _cell(finding.get("message")),
+        )
+    return table, line
+
+
+def roles_table(report: Mapping[str, Any]) -> tuple[Table, str]:
+    """Role workload: one row per role, the count of each letter and of sponsored initiatives."""
+    rows: list[Mapping[str, Any]] = list(report.get("roles") or [])
+    table = Table(header_style="bold")
+    table.add_column("Role", no_wrap=True)
+    for letter in ("A", "R", "C", "I"):
+        table.add_column(letter, justify="right")
+    table.add_column("Sponsored", justify="right")
+    for row in rows:
+        table.add_row(
+            _cell(row.get("role")),
+            *(_cell(row.get(letter, 0)) for letter in ("A", "R", "C", "I")),
+            _cell(row.get("sponsored", 0)),
+        )
+    return table, f"{len(rows)} role{'s' if len(rows) != 1 else ''}"
+
+
+def matrix_table(matrix: Mapping[str, Any]) -> tuple[Table, str]:
+    """An initiative's RACI matrix: components down, roles across."""
+    roles = [str(code) for code in matrix.get("roles") or []]
+    rows: list[Mapping[str, Any]] = list(matrix.get("rows") or [])
+    table = Table(header_style="bold", title=str(matrix.get("initiative", "")))
+    table.add_column("Component", no_wrap=True)
+    table.add_column("Name", overflow="fold")
+    for role in roles:
+        table.add_column(role, justify="center", no_wrap=True)
+    for row in rows:
+        cells = row.get("cells") or {}
+        letters = [str(cells.get(role) or "") for role in roles]
+        table.add_row(
+            _cell(row.get("component")),
+            _cell(row.get("name")),
+            *(Text(letter, style=_LETTER_STYLES.get(letter, "")) for letter in letters),
+        )
+    line = f"{len(rows)} component{'s' if len(rows) != 1 else ''}, {len(roles)} role{'s' if len(roles) != 1 else ''}"
+    return table, line
+
+
+def count_rows(answer: Any, prefix: str = "") -> list[tuple[str, Mapping[str, Any]]]:
+    """The `{"created", "updated", "unchanged"}` objects in an import's answer, by resource name
+    (nested ones as `initiatives.components`), whatever nesting the server chose."""
+    if not isinstance(answer, Mapping):
+        return []
+    rows: list[tuple[str, Mapping[str, Any]]] = []
+    if any(name in answer for name in COUNT_NAMES):
+        rows.append((prefix or "total", answer))
+    for name, value in answer.items():
+        if isinstance(value, Mapping):
+            rows.extend(count_rows(value, f"{prefix}.{name}" if prefix else name))
+    return rows
+
+
+def import_table(answer: Any) -> tuple[Table, str]:
+    """The counts per resource of an import."""
+    rows = count_rows(answer)
+    table = Table(header_style="bold")
+    table.add_column("Resource", no_wrap=True)
+    for name in COUNT_NAMES:
+        table.add_column(name.capitalize(), justify="right")
+    totals = dict.fromkeys(COUNT_NAMES, 0)
+    for resource, counts in rows:
+        table.add_row(resource, *(_cell(counts.get(name, 0)) for name in COUNT_NAMES))
+        for name in COUNT_NAMES:
+            value = counts.get(name, 0)
+            totals[name] += value if isinstance(value, int) else 0
+    line = ", ".join(f"{totals[name]} {name}" for name in COUNT_NAMES)
+    return table, line
