@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from app import migrate
+from app.client import report_cli, transfer_cli
 from app.config import Settings
 from app.db import Database, make_engine
 from app.errors import DomainError
@@ -328,6 +329,11 @@ def openapi(
             return
         output.write_text(text, encoding="utf-8")
     err.print(f"Wrote {output}.")
+
+
+# The commands that talk to a running server over HTTP (reports, import, export).
+report_cli.register(cli)
+transfer_cli.register(cli)
 
 
 def main() -> None:
