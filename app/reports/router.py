@@ -1,5 +1,299 @@
-"""HTTP routes for reports."""
+"""HTTP routes for reports: findings (and their gaps and overlaps views), role workload and
+the RACI matrix of an initiative. Each answers JSON, or CSV when asked."""
 
-from fastapi import APIRouter
+from collections.abc import Collection, Iterator
+from datetime import date
+from typing import Annotated, Any, Literal
 
-router = APIRouter(tags=["reports"])
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BeforeValidator
+
+from app.deps import ReadKey, SessionDep
+from app.http import ONE_PROBLEMS, READ_PROBLEMS, KeyPath, problems
+from app.identifiers import Key, RoleCode, upper_if_str
+from app.reports.csv_output import FormatDep, csv_documented, csv_response
+from app.reports.findings import FindingsQuery, FindingsReport, findings_report
+from app.reports.matrix import raci_matrix
+from app.reports.schemas import (
+    FindingRead,
+    FindingsReportRead,
+    FindingsSummary,
+    MatrixRowRead,
+    RaciMatrixRead,
+    RoleWorkloadRead,
+    WorkloadRead,
+)
+from app.reports.workload import role_workload
+from app.rules.catalog import GAP_RULES, OVERLAP_RULES, RULE_CODES, RuleCode, Severity
+
+router = APIRouter()
+
+Portfolio = Literal["marketing", "it", "digital", "joint"]
+RuleCodeParam = Annotated[RuleCode, BeforeValidator(upper_if_str)]
+
+IncludeClosedQuery = Annotated[
+    bool,
+    Query(
+        description="Count closed (`done`, `cancelled`) initiatives too; by default only live ones."
+    ),
+]
+PortfolioQuery = Annotated[
+    list[Portfolio] | None,
+    Query(description="Only initiatives of these portfolios (repeat for any of)."),
+]
+
+
+def _findings_query(
+    rule: Annotated[
+        list[RuleCodeParam] | None, Query(description="Only these rules (repeat for any of).")
+    ] = None,
+    severity: Annotated[
+        list[Severity] | None, Query(description="Only these severities (repeat for any of).")
+    ] = None,
+    initiative: Annotated[
+        list[Key] | None,
+        Query(
+            description="Only findings about these initiatives (repeat for any of). "
+            "Portfolio-wide findings (capability overlaps, KPIs) name no initiative and are "
+            "left out."
+        ),
+    ] = None,
+    portfolio: Annotated[
+        list[Portfolio] | None,
+        Query(
+            description="Only findings about initiatives of these portfolios (repeat for any "
+            "of); portfolio-wide findings are left out."
+        ),
+    ] = None,
+    role: Annotated[
+        list[RoleCode] | None,
+        Query(description="Only findings involving these roles (repeat for any of)."),
+    ] = None,
+    include_closed: IncludeClosedQuery = False,
+    as_of: Annotated[
+        date | None,
+        Query(
+            description="Compute KPI status as of this date (default today); later "
+            "measurements are not seen."
+        ),
+    ] = None,
+) -> FindingsQuery:
+    def optional(values: list[Any] | None) -> frozenset[str] | None:
+        return frozenset(values) if values is not None else None
+
+    return FindingsQuery(
+        rules=optional(rule),
+        severities=optional(severity),
+        initiatives=optional(initiative),
+        portfolios=optional(portfolio),
+        roles=optional(role),
+        include_closed=include_closed,
+        as_of=as_of,
+    )
+
+
+FindingsQueryDep = Annotated[FindingsQuery, Depends(_findings_query)]
+
+FINDINGS_CSV_HEADER = (
+    "rule",
+    "severity",
+    "initiative",
+    "component",
+    "capability",
+    "kpi",
+    "roles",
+    "message",
+)
+FINDINGS_CSV_EXAMPLE = (
+    "rule,severity,initiative,component,capability,kpi,roles,message\r\n"
+    "MULTIPLE_ACCOUNTABLE,high,support-chatbot,crm-feed,customer-data-platform,,CDO;CIO,"
+    "Both CDO and CIO are accountable for 'CRM data feed' in 'Customer support chatbot'; "
+    "agree on one.\r\n"
+)
+FINDINGS_RESPONSES = {
+    **csv_documented("The findings, as JSON or CSV (one row per finding).", FINDINGS_CSV_EXAMPLE),
+    **problems(*READ_PROBLEMS),
+}
+
+
+def _findings_answer(
+    report: FindingsReport, output_format: str, filename: str
+) -> FindingsReportRead | StreamingResponse:
+    if output_format == "csv":
+        rows = (
+            (
+                f.rule,
+                f.severity,
+                f.initiative,
+                f.component,
+                f.capability,
+                f.kpi,
+                ";".join(f.roles),
+                f.message,
+            )
+            for f in report.findings
+        )
+        return csv_response(FINDINGS_CSV_HEADER, rows, filename)
+    return FindingsReportRead(
+        generated_at=report.generated_at,
+        as_of=report.as_of,
+        summary=FindingsSummary(
+            total=report.total, by_rule=report.by_rule, by_severity=report.by_severity
+        ),
+        findings=[FindingRead.model_validate(f) for f in report.findings],
+    )
+
+
+def _report(
+    session: SessionDep,
+    query: FindingsQuery,
+    output_format: str,
+    within: Collection[str],
+    name: str,
+) -> FindingsReportRead | StreamingResponse:
+    report = findings_report(session, query, within=within)
+    return _findings_answer(report, output_format, f"{name}.csv")
+
+
+@router.get(
+    "/reports/findings",
+    tags=["reports"],
+    summary="Governance findings",
+    response_model=FindingsReportRead,
+    responses=FINDINGS_RESPONSES,
+)
+def get_findings(
+    session: SessionDep, _: ReadKey, query: FindingsQueryDep, output_format: FormatDep
+) -> Any:
+    """What needs a leader's attention across the portfolio: unowned components, more than
+    one accountable, nobody responsible, initiatives without sponsor or joint KPI, silos,
+    capability overlaps, owner drift and KPIs off track.
+
+    Only live initiatives count unless `include_closed=true`. Rules switched off with
+    `PATCH /rules/{code}` produce nothing; each finding carries its rule's severity.
+    Findings are sorted by severity (high first), rule, initiative, component, capability
+    and KPI. `summary` counts the findings returned. CSV with `Accept: text/csv` or
+    `?format=csv`.
+    """
+    return _report(session, query, output_format, RULE_CODES, "findings")
+
+
+@router.get(
+    "/reports/gaps",
+    tags=["reports"],
+    summary="Gaps: what nobody owns",
+    response_model=FindingsReportRead,
+    responses=FINDINGS_RESPONSES,
+)
+def get_gaps(
+    session: SessionDep, _: ReadKey, query: FindingsQueryDep, output_format: FormatDep
+) -> Any:
+    """The findings report narrowed to gaps: `UNOWNED_COMPONENT`, `NO_RESPONSIBLE`,
+    `UNSPONSORED_INITIATIVE` and `NO_JOINT_KPI`. Same filters and formats as
+    `/reports/findings`."""
+    return _report(session, query, output_format, GAP_RULES, "gaps")
+
+
+@router.get(
+    "/reports/overlaps",
+    tags=["reports"],
+    summary="Overlaps: what more than one side claims",
+    response_model=FindingsReportRead,
+    responses=FINDINGS_RESPONSES,
+)
+def get_overlaps(
+    session: SessionDep, _: ReadKey, query: FindingsQueryDep, output_format: FormatDep
+) -> Any:
+    """The findings report narrowed to overlaps: `MULTIPLE_ACCOUNTABLE`,
+    `CAPABILITY_OVERLAP` and `OWNER_DRIFT`. Same filters and formats as
+    `/reports/findings`."""
+    return _report(session, query, output_format, OVERLAP_RULES, "overlaps")
+
+
+WORKLOAD_CSV_HEADER = ("role", "A", "R", "C", "I", "sponsored")
+
+
+@router.get(
+    "/reports/roles",
+    tags=["reports"],
+    summary="Role workload",
+    response_model=WorkloadRead,
+    responses={
+        **csv_documented(
+            "One entry per role, as JSON or CSV.",
+            "role,A,R,C,I,sponsored\r\nCIO,3,4,0,0,1\r\n",
+        ),
+        **problems(*READ_PROBLEMS),
+    },
+)
+def get_role_workload(
+    session: SessionDep,
+    _: ReadKey,
+    output_format: FormatDep,
+    include_closed: IncludeClosedQuery = False,
+    portfolio: PortfolioQuery = None,
+) -> Any:
+    """For every role (those with nothing too), the number of components of live
+    initiatives where it is accountable (`A`), responsible (`R`), consulted (`C`) and
+    informed (`I`), `AR` counting as both A and R, and the number of live initiatives it
+    sponsors. `include_closed=true` counts closed initiatives too."""
+    workload = role_workload(
+        session,
+        include_closed=include_closed,
+        portfolios=frozenset(portfolio) if portfolio is not None else None,
+    )
+    if output_format == "csv":
+        rows = (
+            (w.role, w.accountable, w.responsible, w.consulted, w.informed, w.sponsored)
+            for w in workload
+        )
+        return csv_response(WORKLOAD_CSV_HEADER, rows, "roles.csv")
+    return WorkloadRead(
+        roles=[
+            RoleWorkloadRead(
+                role=w.role,
+                A=w.accountable,
+                R=w.responsible,
+                C=w.consulted,
+                I=w.informed,
+                sponsored=w.sponsored,
+            )
+            for w in workload
+        ]
+    )
+
+
+@router.get(
+    "/initiatives/{key}/raci",
+    tags=["raci"],
+    summary="RACI matrix of an initiative",
+    response_model=RaciMatrixRead,
+    responses={
+        **csv_documented(
+            "The matrix, as JSON or CSV (a row per component, a column per role).",
+            "component,name,CDO,CEO,CIO,CMO\r\nnlu,NLU engine,,,AR,C\r\n",
+        ),
+        **problems(*ONE_PROBLEMS),
+    },
+)
+def get_raci_matrix(key: KeyPath, session: SessionDep, _: ReadKey, output_format: FormatDep) -> Any:
+    """Who is R, A, C or I for each component of the initiative: a row per component
+    (by key) and a column per role (every role, by code, so every matrix has the same
+    columns and an empty column shows a role left out). 404 for an unknown initiative."""
+    matrix = raci_matrix(session, key)
+    if output_format == "csv":
+        header = ("component", "name", *matrix.roles)
+
+        def rows() -> Iterator[list[object]]:
+            for row in matrix.rows:
+                yield [row.component, row.name, *(row.cells.get(role) for role in matrix.roles)]
+
+        return csv_response(header, rows(), f"{key}-raci.csv")
+    return RaciMatrixRead(
+        initiative=matrix.initiative,
+        roles=matrix.roles,
+        rows=[
+            MatrixRowRead(component=r.component, name=r.name, cells=r.cells) for r in matrix.rows
+        ],
+    )

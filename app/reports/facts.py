@@ -1,0 +1,328 @@
+"""What the reports know about the portfolio: plain rows read with a few set-based queries.
+
+Nothing here loads ORM objects or queries once per initiative or component. The component
+facts come from one aggregate over `raci_cell` grouped by component (counts and role lists
+through `aggregate_strings`, which is `group_concat` on SQLite and `string_agg` on
+PostgreSQL), joined to component, initiative and capability. Each kind of fact is read
+only when a rule asks for it.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.capabilities.models import Capability
+from app.components.models import Component
+from app.identifiers import ACCOUNTABLE, RESPONSIBLE
+from app.initiatives.models import LIVE_STATUSES, Initiative
+from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
+from app.kpis.status import KpiStatus, KpiTargets, end_of_day, kpi_status
+from app.raci.models import RaciCell
+
+ROLE_SEPARATOR = ","  # role codes never contain one
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """Which part of the portfolio a report looks at.
+
+    `initiatives` and `portfolios` (None: all) narrow the initiatives read; only live ones
+    count unless `include_closed`. KPI status is computed as of `as_of`.
+    """
+
+    as_of: date
+    include_closed: bool = False
+    initiatives: frozenset[str] | None = None
+    portfolios: frozenset[str] | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """True when only some initiatives are read (by key or portfolio)."""
+        return self.initiatives is not None or self.portfolios is not None
+
+    def initiative_conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if not self.include_closed:
+            conditions.append(Initiative.status.in_(LIVE_STATUSES))
+        if self.initiatives is not None:
+            conditions.append(Initiative.key.in_(sorted(self.initiatives)))
+        if self.portfolios is not None:
+            conditions.append(Initiative.portfolio.in_(sorted(self.portfolios)))
+        return conditions
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentFacts:
+    """One component of a counted initiative, with its RACI cells summed up."""
+
+    key: str
+    name: str
+    initiative: str
+    initiative_name: str
+    capability: str | None
+    capability_name: str | None
+    agreed_owner: str | None
+    accountable: tuple[str, ...]  # roles holding A or AR, sorted
+    responsible_count: int  # cells holding R or AR
+    roles: tuple[str, ...]  # every role holding a cell, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeFacts:
+    key: str
+    name: str
+    portfolio: str | None
+    status: str
+    sponsor: str | None
+    has_joint_kpi: bool  # served by a KPI with two or more owners
+
+
+@dataclass(frozen=True, slots=True)
+class KpiFacts:
+    """A KPI that counts in this scope, with its status as of the scope's date."""
+
+    key: str
+    name: str
+    unit: str | None
+    target: float
+    target_date: date
+    owners: tuple[str, ...]
+    latest_value: float | None
+    latest_at: datetime | None
+    status: KpiStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityUse:
+    """Where a capability is built among the counted initiatives and who is accountable."""
+
+    key: str
+    name: str
+    initiatives: dict[str, str] = field(default_factory=dict)  # key -> name
+    accountable: set[str] = field(default_factory=set)
+
+
+def _split(joined: str | None) -> tuple[str, ...]:
+    return tuple(sorted(joined.split(ROLE_SEPARATOR))) if joined else ()
+
+
+def component_facts(session: Session, scope: ReportScope) -> list[ComponentFacts]:
+    """Every component of the counted initiatives, in one aggregate query."""
+    accountable_role = case((RaciCell.raci.in_(ACCOUNTABLE), RaciCell.role))
+    responsible_cell = case((RaciCell.raci.in_(RESPONSIBLE), 1))
+    cells = (
+        select(
+            RaciCell.component_id.label("component_id"),
+            func.aggregate_strings(accountable_role, ROLE_SEPARATOR).label("accountable"),
+            func.count(responsible_cell).label("responsible_count"),
+            func.aggregate_strings(RaciCell.role, ROLE_SEPARATOR).label("roles"),
+        )
+        .group_by(RaciCell.component_id)
+        .subquery("cells")
+    )
+    stmt = (
+        select(
+            Component.key,
+            Component.name,
+            Initiative.key,
+            Initiative.name,
+            Component.capability,
+            Capability.name,
+            Capability.agreed_owner,
+            cells.c.accountable,
+            cells.c.responsible_count,
+            cells.c.roles,
+        )
+        .select_from(Component)
+        .join(Initiative, Initiative.id == Component.initiative_id)
+        .outerjoin(Capability, Capability.key == Component.capability)
+        .outerjoin(cells, cells.c.component_id == Component.id)
+        .where(*scope.initiative_conditions())
+    )
+    return [
+        ComponentFacts(
+            key=key,
+            name=name,
+            initiative=initiative,
+            initiative_name=initiative_name,
+            capability=capability,
+            capability_name=capability_name,
+            agreed_owner=agreed_owner,
+            accountable=_split(accountable),
+            responsible_count=responsible_count or 0,
+            roles=_split(roles),
+        )
+        for (
+            key,
+            name,
+            initiative,
+            initiative_name,
+            capability,
+            capability_name,
+            agreed_owner,
+            accountable,
+            responsible_count,
+            roles,
+        ) in session.execute(stmt)
+    ]
+
+
+def initiative_facts(session: Session, scope: ReportScope) -> list[InitiativeFacts]:
+    """Every counted initiative, with whether a joint KPI serves it, in one query."""
+    joint_kpis = select(KpiOwner.kpi_id).group_by(KpiOwner.kpi_id).having(func.count() >= 2)
+    served = (
+        select(KpiInitiative.initiative_id)
+        .where(KpiInitiative.kpi_id.in_(joint_kpis))
+        .distinct()
+        .subquery("served")
+    )
+    stmt = (
+        select(
+            Initiative.key,
+            Initiative.name,
+            Initiative.portfolio,
+            Initiative.status,
+            Initiative.sponsor,
+            served.c.initiative_id.is_not(None),
+        )
+        .outerjoin(served, served.c.initiative_id == Initiative.id)
+        .where(*scope.initiative_conditions())
+    )
+    return [InitiativeFacts(*row) for row in session.execute(stmt)]
+
+
+def latest_measurements(
+    session: Session, as_of: date, kpi_ids: Sequence[int] | None = None
+) -> dict[int, tuple[float, datetime]]:
+    """The newest measurement of each KPI taken on or before `as_of`, by KPI id, in one query."""
+    cutoff = Measurement.measured_at <= end_of_day(as_of)
+    newest = select(Measurement.kpi_id, func.max(Measurement.measured_at).label("measured_at"))
+    newest = newest.where(cutoff)
+    if kpi_ids is not None:
+        newest = newest.where(Measurement.kpi_id.in_(kpi_ids))
+    newest_sq = newest.group_by(Measurement.kpi_id).subquery("newest")
+    stmt = select(Measurement.kpi_id, Measurement.value, Measurement.measured_at).join(
+        newest_sq,
+        and_(
+            Measurement.kpi_id == newest_sq.c.kpi_id,
+            Measurement.measured_at == newest_sq.c.measured_at,
+        ),
+    )
+    return {kpi_id: (value, at) for kpi_id, value, at in session.execute(stmt)}
+
+
+def kpi_facts(session: Session, scope: ReportScope) -> list[KpiFacts]:
+    """Every KPI that counts, with its status as of `scope.as_of`: two queries in all.
+
+    A KPI counts unless it serves initiatives and all of them are closed (then it counts
+    only with `include_closed`). A KPI serving no initiative at all counts.
+    """
+    owners = (
+        select(
+            KpiOwner.kpi_id.label("kpi_id"),
+            func.aggregate_strings(KpiOwner.role, ROLE_SEPARATOR).label("owners"),
+        )
+        .group_by(KpiOwner.kpi_id)
+        .subquery("owners")
+    )
+    stmt = select(
+        Kpi.id,
+        Kpi.key,
+        Kpi.name,
+        Kpi.unit,
+        Kpi.direction,
+        Kpi.baseline,
+        Kpi.baseline_date,
+        Kpi.target,
+        Kpi.target_date,
+        owners.c.owners,
+    ).outerjoin(owners, owners.c.kpi_id == Kpi.id)
+    if not scope.include_closed:
+        serves_any = exists().where(KpiInitiative.kpi_id == Kpi.id)
+        serves_live = (
+            exists()
+            .where(KpiInitiative.kpi_id == Kpi.id)
+            .where(Initiative.id == KpiInitiative.initiative_id)
+            .where(Initiative.status.in_(LIVE_STATUSES))
+        )
+        stmt = stmt.where(or_(~serves_any, serves_live))
+    rows = session.execute(stmt).all()
+    latest = latest_measurements(session, scope.as_of)
+    facts = []
+    for (
+        kpi_id,
+        key,
+        name,
+        unit,
+        direction,
+        baseline,
+        baseline_date,
+        target,
+        target_date,
+        owner_codes,
+    ) in rows:
+        value, at = latest.get(kpi_id, (None, None))
+        targets = KpiTargets(direction, baseline, baseline_date, target, target_date)
+        facts.append(
+            KpiFacts(
+                key=key,
+                name=name,
+                unit=unit,
+                target=target,
+                target_date=target_date,
+                owners=_split(owner_codes),
+                latest_value=value,
+                latest_at=at,
+                status=kpi_status(targets, value, at, scope.as_of),
+            )
+        )
+    return facts
+
+
+class PortfolioFacts:
+    """The facts the rules read, each loaded on first use and then kept for the request."""
+
+    def __init__(self, session: Session, scope: ReportScope) -> None:
+        self.session = session
+        self.scope = scope
+
+    @cached_property
+    def components(self) -> list[ComponentFacts]:
+        return component_facts(self.session, self.scope)
+
+    @cached_property
+    def initiatives(self) -> list[InitiativeFacts]:
+        return initiative_facts(self.session, self.scope)
+
+    @cached_property
+    def kpis(self) -> list[KpiFacts]:
+        return kpi_facts(self.session, self.scope)
+
+    @cached_property
+    def roles_by_initiative(self) -> dict[str, tuple[str, set[str]]]:
+        """Initiative key -> (its name, every role holding a cell on any of its components)."""
+        found: dict[str, tuple[str, set[str]]] = {}
+        for component in self.components:
+            entry = found.setdefault(component.initiative, (component.initiative_name, set()))
+            entry[1].update(component.roles)
+        return found
+
+    @cached_property
+    def capability_uses(self) -> dict[str, CapabilityUse]:
+        """Capability key -> the counted initiatives building it and who is accountable."""
+        uses: dict[str, CapabilityUse] = {}
+        for component in self.components:
+            if component.capability is None:
+                continue
+            use = uses.get(component.capability)
+            if use is None:
+                use = uses[component.capability] = CapabilityUse(
+                    component.capability, component.capability_name or component.capability
+                )
+            use.initiatives[component.initiative] = component.initiative_name
+            use.accountable.update(component.accountable)
+        return uses

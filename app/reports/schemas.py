@@ -1,0 +1,68 @@
+"""Response bodies of the reports and the RACI matrix."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.identifiers import RaciLetter
+from app.rules.catalog import RuleCode, Severity
+
+
+class FindingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rule: RuleCode
+    severity: Severity
+    initiative: str | None = Field(
+        description="Initiative key, or null for portfolio-wide findings."
+    )
+    component: str | None = Field(description="Component key, for component findings.")
+    capability: str | None = Field(description="Capability key, where one is concerned.")
+    kpi: str | None = Field(description="KPI key, for KPI findings.")
+    roles: list[str] = Field(
+        description="The role codes involved, sorted.", examples=[["CDO", "CIO"]]
+    )
+    message: str = Field(
+        examples=[
+            "Both CDO and CIO are accountable for 'CRM data feed' in 'Customer support "
+            "chatbot'; agree on one."
+        ]
+    )
+
+
+class FindingsSummary(BaseModel):
+    total: int
+    by_rule: dict[str, int] = Field(description="Findings per rule of the report, zeros included.")
+    by_severity: dict[str, int] = Field(description="Findings per severity, zeros included.")
+
+
+class FindingsReportRead(BaseModel):
+    generated_at: datetime
+    as_of: date = Field(description="The date KPI status was computed for.")
+    summary: FindingsSummary
+    findings: list[FindingRead]
+
+
+class RoleWorkloadRead(BaseModel):
+    role: str = Field(examples=["CIO"])
+    A: int = Field(description="Components where the role is accountable (A or AR).")
+    R: int = Field(description="Components where the role is responsible (R or AR).")
+    C: int = Field(description="Components where the role is consulted.")
+    I: int = Field(description="Components where the role is informed.")  # noqa: E741
+    sponsored: int = Field(description="Initiatives the role sponsors.")
+
+
+class WorkloadRead(BaseModel):
+    roles: list[RoleWorkloadRead]
+
+
+class MatrixRowRead(BaseModel):
+    component: str
+    name: str
+    cells: dict[str, RaciLetter] = Field(examples=[{"CIO": "AR", "CMO": "C"}])
+
+
+class RaciMatrixRead(BaseModel):
+    initiative: str
+    roles: list[str] = Field(description="Every role code, sorted: the matrix's columns.")
+    rows: list[MatrixRowRead]

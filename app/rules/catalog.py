@@ -1,0 +1,109 @@
+"""The findings rules the service knows: each listed once, with its default severity.
+
+The PMO may switch a rule off or change its severity (`rule_setting`); what a rule looks
+for is fixed here and in app/reports/findings.py.
+"""
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+Severity = Literal["high", "medium", "low"]
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+SEVERITY_RANK: dict[str, int] = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+
+RuleCode = Literal[
+    "UNOWNED_COMPONENT",
+    "MULTIPLE_ACCOUNTABLE",
+    "NO_RESPONSIBLE",
+    "UNSPONSORED_INITIATIVE",
+    "SILOED_INITIATIVE",
+    "CAPABILITY_OVERLAP",
+    "OWNER_DRIFT",
+    "NO_JOINT_KPI",
+    "KPI_OFF_TRACK",
+]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: RuleCode
+    default_severity: Severity
+    title: str
+    description: str
+
+
+CATALOG: tuple[Rule, ...] = (
+    Rule(
+        "UNOWNED_COMPONENT",
+        "high",
+        "Unowned component",
+        "A component nobody is accountable for (no A or AR): when it slips, no executive "
+        "answers for it.",
+    ),
+    Rule(
+        "MULTIPLE_ACCOUNTABLE",
+        "high",
+        "More than one accountable",
+        "A component two or more executives are accountable for: decisions stall or "
+        "contradict each other; exactly one should answer for it.",
+    ),
+    Rule(
+        "NO_RESPONSIBLE",
+        "medium",
+        "Nobody responsible",
+        "A component nobody is responsible for (no R or AR): someone answers for it, "
+        "but no one is named to do the work.",
+    ),
+    Rule(
+        "UNSPONSORED_INITIATIVE",
+        "high",
+        "No sponsor",
+        "An initiative without an executive sponsor: nobody champions it, funds it or unblocks it.",
+    ),
+    Rule(
+        "SILOED_INITIATIVE",
+        "medium",
+        "Silo",
+        "An initiative whose RACI names a single executive across all its components: no "
+        "partner is even consulted or informed, so marketing and IT work apart.",
+    ),
+    Rule(
+        "CAPABILITY_OVERLAP",
+        "medium",
+        "Capability overlap",
+        "The same capability is built in two or more live initiatives with different "
+        "executives accountable for it: duplicated effort and competing platforms.",
+    ),
+    Rule(
+        "OWNER_DRIFT",
+        "low",
+        "Owner drift",
+        "A component of a capability whose agreed owner is not accountable for it: the "
+        "practice has drifted from what the leaders agreed.",
+    ),
+    Rule(
+        "NO_JOINT_KPI",
+        "medium",
+        "No joint KPI",
+        "An initiative served by no KPI owned jointly by two or more executives: success "
+        "is measured one-sidedly.",
+    ),
+    Rule(
+        "KPI_OFF_TRACK",
+        "medium",
+        "KPI off track",
+        "A KPI whose latest measurement is behind plan (or whose target date passed "
+        "unmet): its owners should review the plan.",
+    ),
+)
+
+RULES_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in CATALOG}
+RULE_CODES: tuple[RuleCode, ...] = get_args(RuleCode)
+
+GAP_RULES: tuple[RuleCode, ...] = (
+    "UNOWNED_COMPONENT",
+    "NO_RESPONSIBLE",
+    "UNSPONSORED_INITIATIVE",
+    "NO_JOINT_KPI",
+)
+OVERLAP_RULES: tuple[RuleCode, ...] = ("MULTIPLE_ACCOUNTABLE", "CAPABILITY_OVERLAP", "OWNER_DRIFT")
