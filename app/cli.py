@@ -327,6 +327,7 @@ def openapi(
         if output is None:
             typer.echo(text, nl=False)
             return
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
     err.print(f"Wrote {output}.")
 

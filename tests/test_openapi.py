@@ -1,0 +1,117 @@
+"""The OpenAPI document: committed (so drift shows in review) and complete enough to use."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.config import Settings
+from app.main import create_app
+from app.openapi_export import REGENERATE_COMMAND, document, render
+
+COMMITTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+PUBLIC_PATHS = {"/healthz", "/readyz"}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    # The document does not depend on the database; an in-memory URL keeps this test offline.
+    app = create_app(Settings(database_url="sqlite://", bootstrap_admin_key=None))
+    # Through render() and back, so that both sides are plain JSON (lists, not tuples).
+    loaded: dict[str, Any] = json.loads(render(document(app)))
+    return loaded
+
+
+def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def _drift(committed: dict[str, Any], current: dict[str, Any]) -> str:
+    old, new = set(committed.get("paths", {})), set(current.get("paths", {}))
+    lines = [f"+ {path}" for path in sorted(new - old)] + [
+        f"- {path}" for path in sorted(old - new)
+    ]
+    lines += [
+        f"~ {path}"
+        for path in sorted(old & new)
+        if committed["paths"][path] != current["paths"][path]
+    ]
+    if committed.get("components") != current.get("components"):
+        lines.append("~ components (schemas or security schemes)")
+    return "\n".join(lines) or "~ top-level fields (info, tags, ...)"
+
+
+def test_the_committed_openapi_document_is_current(schema: dict[str, Any]) -> None:
+    assert COMMITTED.is_file(), f"openapi/openapi.json is missing; run: {REGENERATE_COMMAND}"
+    committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    assert committed == schema, (
+        f"openapi/openapi.json is out of date; run: {REGENERATE_COMMAND}\n"
+        + _drift(committed, schema)
+    )
+
+
+def test_the_committed_document_is_in_its_canonical_form() -> None:
+    text = COMMITTED.read_text(encoding="utf-8")
+    assert text == render(json.loads(text)), (
+        f"openapi/openapi.json was edited by hand; run: {REGENERATE_COMMAND}"
+    )
+
+
+def test_every_operation_has_a_summary_and_a_description(schema: dict[str, Any]) -> None:
+    missing = [
+        f"{method} {path}"
+        for method, path, operation in _operations(schema)
+        if not operation.get("summary") or not operation.get("description")
+    ]
+    assert missing == [], f"give these a summary= and a docstring: {missing}"
+
+
+def test_every_api_operation_documents_its_problem_answers(schema: dict[str, Any]) -> None:
+    problem_ref = "#/components/schemas/Problem"
+    undocumented = []
+    for method, path, operation in _operations(schema):
+        if path in PUBLIC_PATHS:
+            continue
+        responses = operation.get("responses", {})
+        client_errors = {code for code in responses if code.startswith("4")}
+        if not {"401", "403"} <= client_errors:
+            undocumented.append(f"{method} {path}: no 401/403")
+        for code in sorted(client_errors):
+            content = responses[code].get("content", {})
+            ref = content.get("application/problem+json", {}).get("schema", {}).get("$ref")
+            if ref != problem_ref:
+                undocumented.append(f"{method} {path}: {code} is not a problem+json")
+    assert undocumented == [], "use app.http.problems(...) in responses=: " + "; ".join(
+        undocumented
+    )
+    assert "Problem" in schema["components"]["schemas"]
+
+
+def test_the_bearer_scheme_gives_swagger_its_authorize_button(schema: dict[str, Any]) -> None:
+    schemes = schema["components"]["securitySchemes"]
+    bearer = [
+        name
+        for name, scheme in schemes.items()
+        if scheme.get("type") == "http" and scheme.get("scheme") == "bearer"
+    ]
+    assert bearer, schemes
+    unsecured = [
+        f"{method} {path}"
+        for method, path, operation in _operations(schema)
+        if path not in PUBLIC_PATHS
+        and {bearer[0]} not in [set(requirement) for requirement in operation.get("security", [])]
+    ]
+    assert unsecured == [], f"these do not declare the bearer key: {unsecured}"
+
+
+def test_the_probes_are_documented_as_public(schema: dict[str, Any]) -> None:
+    for path in PUBLIC_PATHS:
+        assert "security" not in schema["paths"][path]["get"]
+    assert "503" in schema["paths"]["/readyz"]["get"]["responses"]
