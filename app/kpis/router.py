@@ -1,5 +1,254 @@
-"""HTTP routes for kpis."""
+"""HTTP routes for KPIs and their measurements."""
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated
 
-router = APIRouter(tags=["kpis"])
+from fastapi import APIRouter, Body, Path, Query, Response
+from pydantic import StringConstraints
+
+from app.db import utcnow
+from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
+from app.http import (
+    CHANGE_PROBLEMS,
+    ONE_PROBLEMS,
+    PUT_RESPONSES,
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    KeyPath,
+    created_at_location,
+    problems,
+    put_status,
+    set_etag,
+)
+from app.identifiers import KEY_PATTERN, RoleCode
+from app.kpis import measurements, service
+from app.kpis.models import Measurement
+from app.kpis.schemas import (
+    KpiCreate,
+    KpiPatch,
+    KpiRead,
+    KpiReplace,
+    LatestRead,
+    MeasurementCreate,
+    MeasurementRead,
+    Timestamp,
+)
+from app.kpis.status import KpiStatus
+from app.schemas import Page
+
+router = APIRouter(prefix="/kpis", tags=["kpis"])
+
+AsOfQuery = Annotated[
+    date | None,
+    Query(
+        description="Compute `latest` and `status` as of this date (default: today, UTC); "
+        "measurements taken after it are not seen.",
+        examples=["2026-11-23"],
+    ),
+]
+MeasuredAtPath = Annotated[
+    Timestamp,
+    Path(
+        description="When the measurement was taken, RFC 3339 with a zone.",
+        examples=["2026-10-31T00:00:00Z"],
+    ),
+]
+InitiativeKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]
+
+
+def _today() -> date:
+    return utcnow().date()
+
+
+def _read(view: service.KpiView) -> KpiRead:
+    kpi = view.kpi
+    latest = (
+        None
+        if view.latest is None
+        else LatestRead(
+            value=view.latest.value, measured_at=view.latest.measured_at, note=view.latest.note
+        )
+    )
+    return KpiRead(
+        key=kpi.key,
+        name=kpi.name,
+        unit=kpi.unit,
+        direction=kpi.direction,  # validated: the CHECK constraint guarantees it
+        baseline=kpi.baseline,
+        baseline_date=kpi.baseline_date,
+        target=kpi.target,
+        target_date=kpi.target_date,
+        owners=view.owners,
+        initiatives=view.initiatives,
+        joint=view.joint,
+        latest=latest,
+        status=view.status,
+        version=kpi.version,
+        created_at=kpi.created_at,
+        updated_at=kpi.updated_at,
+    )
+
+
+def _location(key: str) -> str:
+    return f"/kpis/{key}"
+
+
+@router.get("", summary="List KPIs", responses=problems(*READ_PROBLEMS))
+def list_kpis(
+    session: SessionDep,
+    _: ReadKey,
+    page: PageDep,
+    as_of: AsOfQuery = None,
+    owner: Annotated[
+        list[RoleCode] | None,
+        Query(description="Only KPIs owned by one of these roles.", examples=[["CMO"]]),
+    ] = None,
+    initiative: Annotated[
+        list[InitiativeKey] | None,
+        Query(
+            description="Only KPIs serving one of these initiatives.", examples=[["loyalty-app"]]
+        ),
+    ] = None,
+    status: Annotated[
+        list[KpiStatus] | None,
+        Query(
+            description="Only KPIs with one of these statuses (as of `as_of`).",
+            examples=[["off_track"]],
+        ),
+    ] = None,
+) -> Page[KpiRead]:
+    """The KPIs, ordered by key, each with its newest measurement and status as of `as_of`.
+
+    Repeat a filter to mean "any of": `?status=off_track&status=at_risk`.
+    """
+    filters = service.KpiFilters(
+        owners=owner or (), initiatives=initiative or (), statuses=status or ()
+    )
+    views, next_cursor = service.list_kpis(session, page, as_of or _today(), filters)
+    return Page[KpiRead](items=[_read(view) for view in views], next_cursor=next_cursor)
+
+
+@router.post("", status_code=201, summary="Create a KPI", responses=problems(*WRITE_PROBLEMS))
+def create_kpi(body: KpiCreate, session: SessionDep, _: WriteKey, response: Response) -> KpiRead:
+    """Add a KPI owned by one or more roles (two or more make it *joint*).
+
+    Owners must be existing role codes (any case) and initiatives existing initiative keys,
+    each named once; `target_date` must be after `baseline_date`. 409 if the key is taken.
+    """
+    kpi = service.create_kpi(session, body)
+    created_at_location(response, _location(kpi.key), kpi.version)
+    return _read(service.describe(session, [kpi], _today())[0])
+
+
+@router.get("/{key}", summary="Get a KPI", responses=problems(*ONE_PROBLEMS))
+def get_kpi(
+    key: KeyPath, session: SessionDep, _: ReadKey, response: Response, as_of: AsOfQuery = None
+) -> KpiRead:
+    """One KPI with its newest measurement and status as of `as_of`; its version is the ETag."""
+    view = service.get_kpi(session, key, as_of or _today())
+    set_etag(response, view.kpi.version)
+    return _read(view)
+
+
+@router.put(
+    "/{key}",
+    summary="Create or replace a KPI",
+    responses={**PUT_RESPONSES, **problems(*CHANGE_PROBLEMS)},
+)
+def put_kpi(
+    key: KeyPath,
+    body: KpiReplace,
+    session: SessionDep,
+    _: WriteKey,
+    if_match: IfMatchDep,
+    response: Response,
+) -> KpiRead:
+    """Create the KPI, or replace all its writable fields, owners and initiatives.
+
+    Sending what a GET answered is accepted (`joint`, `latest`, `status` and `version` are
+    ignored); the same content again changes nothing. Honours If-Match.
+    """
+    kpi, created = service.put_kpi(session, key, body, if_match)
+    put_status(response, created=created, location=_location(kpi.key), version=kpi.version)
+    return _read(service.describe(session, [kpi], _today())[0])
+
+
+@router.patch("/{key}", summary="Update a KPI", responses=problems(*CHANGE_PROBLEMS))
+def patch_kpi(
+    key: KeyPath,
+    body: Annotated[KpiPatch, Body(media_type="application/merge-patch+json")],
+    session: SessionDep,
+    _: WriteKey,
+    if_match: IfMatchDep,
+    response: Response,
+) -> KpiRead:
+    """A JSON merge patch (RFC 7396): only the fields sent change; `null` clears a field.
+
+    `owners` and `initiatives` are lists, so a patch naming one replaces it whole.
+    """
+    kpi = service.patch_kpi(session, key, body.model_dump(exclude_unset=True), if_match)
+    set_etag(response, kpi.version)
+    return _read(service.describe(session, [kpi], _today())[0])
+
+
+@router.delete(
+    "/{key}", status_code=204, summary="Delete a KPI", responses=problems(*CHANGE_PROBLEMS)
+)
+def delete_kpi(key: KeyPath, session: SessionDep, _: WriteKey, if_match: IfMatchDep) -> None:
+    """Delete a KPI together with its measurements. Honours If-Match."""
+    service.delete_kpi(session, key, if_match)
+
+
+def _measurement_location(key: str, measurement: Measurement) -> str:
+    return f"/kpis/{key}/measurements/{measurements.rfc3339(measurement.measured_at)}"
+
+
+@router.get(
+    "/{key}/measurements", summary="List a KPI's measurements", responses=problems(*ONE_PROBLEMS)
+)
+def list_measurements(
+    key: KeyPath, session: SessionDep, _: ReadKey, page: PageDep
+) -> Page[MeasurementRead]:
+    """The KPI's measurements, oldest first (by `measured_at`). 404 for an unknown KPI."""
+    rows, next_cursor = measurements.list_measurements(session, key, page)
+    return Page[MeasurementRead](
+        items=[MeasurementRead.model_validate(row) for row in rows], next_cursor=next_cursor
+    )
+
+
+@router.post(
+    "/{key}/measurements",
+    status_code=201,
+    summary="Record a measurement",
+    responses={
+        200: {"description": "The same reading was already recorded; nothing changed."},
+        **problems(*WRITE_PROBLEMS, 404),
+    },
+)
+def record_measurement(
+    key: KeyPath, body: MeasurementCreate, session: SessionDep, _: WriteKey, response: Response
+) -> MeasurementRead:
+    """Record a reading of the KPI; the newest one by `measured_at` becomes its `latest`.
+
+    A KPI has one measurement per `measured_at`: sending the same one again with the same
+    value answers 200 with it and changes nothing; with another value it is a 409. A naive
+    timestamp (no zone) is a 422. Measurements do not change the KPI's version.
+    """
+    measurement, created = measurements.record_measurement(session, key, body)
+    if created:
+        created_at_location(response, _measurement_location(key, measurement))
+    else:
+        response.status_code = 200
+    return MeasurementRead.model_validate(measurement)
+
+
+@router.get(
+    "/{key}/measurements/{measured_at}",
+    summary="Get a measurement",
+    responses=problems(*ONE_PROBLEMS),
+)
+def get_measurement(
+    key: KeyPath, measured_at: MeasuredAtPath, session: SessionDep, _: ReadKey
+) -> MeasurementRead:
+    """The KPI's measurement taken at exactly `measured_at` (the `Location` of its POST)."""
+    return MeasurementRead.model_validate(measurements.get_measurement(session, key, measured_at))
