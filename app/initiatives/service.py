@@ -1,0 +1,207 @@
+"""Initiatives: chatbots, IoT programmes, campaigns...; the units the PMO tracks.
+
+An initiative's version covers its whole document: a change to its tags, components or
+cells raises it by one, exactly as a change to its own fields does.
+"""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.initiatives.document import ComponentState, apply_components, check_document
+from app.initiatives.document import load_components as load_component_states
+from app.initiatives.models import Initiative, InitiativeTag
+from app.initiatives.schemas import (
+    ComponentDocument,
+    InitiativeDocument,
+    InitiativeFields,
+    InitiativeReplace,
+)
+from app.kpis.models import Kpi, KpiInitiative
+from app.pagination import PageParams, page_of, split_page
+from app.persistence import assign, insert_new, touch
+from app.preconditions import IfMatch
+from app.references import require_roles
+from app.resources import check_identity, merge_patch, raise_if_referenced, validate_as
+
+
+@dataclass(frozen=True)
+class InitiativeFilters:
+    """List filters; within one filter any value matches, and the filters combine with AND."""
+
+    statuses: Collection[str] = ()
+    kinds: Collection[str] = ()
+    portfolios: Collection[str] = ()
+    sponsors: Collection[str] = ()
+    tags: Collection[str] = ()
+    name_contains: str | None = None
+
+
+def find_initiative(session: Session, key: str) -> Initiative | None:
+    return session.scalar(select(Initiative).where(Initiative.key == key))
+
+
+def get_initiative(session: Session, key: str) -> Initiative:
+    initiative = find_initiative(session, key)
+    if initiative is None:
+        raise NotFound(f"No initiative with key '{key}'")
+    return initiative
+
+
+def list_initiatives(
+    session: Session, page: PageParams, filters: InitiativeFilters = InitiativeFilters()
+) -> tuple[list[Initiative], str | None]:
+    """One page of initiatives by key, narrowed by `filters` (tags load in one more query)."""
+    rows = list(session.scalars(page_of(_filtered(filters), Initiative.key, page)))
+    return split_page(rows, page, lambda initiative: initiative.key)
+
+
+def component_states(session: Session, initiative: Initiative) -> list[ComponentState]:
+    """The initiative's components, ordered by key, with their cells: two queries."""
+    return load_component_states(session, [initiative.id]).get(initiative.id, [])
+
+
+def create_initiative(session: Session, data: InitiativeDocument) -> Initiative:
+    """Insert the initiative and, if the document has them, its components and cells."""
+    check_document(session, data.sponsor, data.components)
+    initiative = insert_new(
+        session,
+        Initiative(
+            key=data.key, **_fields(data), tag_rows=[InitiativeTag(tag=t) for t in data.tags]
+        ),
+        f"An initiative with key '{data.key}' already exists",
+    )
+    if data.components:
+        apply_components(session, initiative, data.components)
+    return initiative
+
+
+def put_initiative(
+    session: Session, key: str, data: InitiativeReplace, if_match: IfMatch
+) -> tuple[Initiative, bool]:
+    """Create or replace; True when it created. Components are replaced only when given."""
+    check_identity("key", key, data.key)
+    initiative = find_initiative(session, key)
+    if_match.check(initiative.version if initiative else None)
+    if initiative is None:
+        document = InitiativeDocument(
+            key=key, **_fields(data), tags=data.tags, components=data.components
+        )
+        return create_initiative(session, document), True
+    check_document(session, data.sponsor, data.components)
+    replace_initiative(session, initiative, data, data.components)
+    return initiative, False
+
+
+def replace_initiative(
+    session: Session,
+    initiative: Initiative,
+    data: InitiativeFields,
+    components: list[ComponentDocument] | None,
+) -> bool:
+    """Give a checked document to a stored initiative; True when anything changed.
+
+    The version rises by exactly one whatever changed (fields, tags, components, cells) and
+    not at all when the document is what is stored.
+    """
+    # Children first: their flushes must not carry a pending change of the initiative, or
+    # the initiative would be written (and its version raised) twice.
+    children_changed = components is not None and apply_components(session, initiative, components)
+    children_changed = _set_tags(initiative, data.tags) or children_changed
+    assign(initiative, _fields(data))
+    changed = children_changed or session.is_modified(initiative, include_collections=False)
+    if children_changed:
+        touch(initiative)
+    session.flush()
+    return changed
+
+
+def patch_initiative(
+    session: Session, key: str, patch: dict[str, Any], if_match: IfMatch
+) -> Initiative:
+    initiative = get_initiative(session, key)
+    if_match.check(initiative.version)
+    check_identity("key", key, patch.pop("key", None))
+    current = InitiativeFields.model_validate(initiative, from_attributes=True).model_dump()
+    merged = validate_as(InitiativeFields, merge_patch(current, patch))
+    if merged.sponsor is not None:
+        require_roles(session, {merged.sponsor: ["body", "sponsor"]})
+    replace_initiative(session, initiative, merged, None)
+    return initiative
+
+
+def delete_initiative(session: Session, key: str, if_match: IfMatch) -> None:
+    """Delete the initiative with its components and cells; 409 while KPIs serve it."""
+    initiative = get_initiative(session, key)
+    if_match.check(initiative.version)
+    raise_if_referenced(f"Initiative {key}", initiative_references(session, initiative.id))
+    session.delete(initiative)
+    session.flush()
+
+
+def initiative_references(session: Session, initiative_id: int) -> dict[str, list[str]]:
+    """The KPIs that serve the initiative (its components and cells belong to it)."""
+    kpis = session.scalars(
+        select(Kpi.key)
+        .join(KpiInitiative, KpiInitiative.kpi_id == Kpi.id)
+        .where(KpiInitiative.initiative_id == initiative_id)
+        .order_by(Kpi.key)
+    )
+    return {"KPIs": list(kpis)}
+
+
+def _filtered(filters: InitiativeFilters) -> Select[Any]:
+    stmt = select(Initiative)
+    for column, values in (
+        (Initiative.status, filters.statuses),
+        (Initiative.kind, filters.kinds),
+        (Initiative.portfolio, filters.portfolios),
+        (Initiative.sponsor, filters.sponsors),
+    ):
+        if values:
+            stmt = stmt.where(column.in_(set(values)))
+    if filters.tags:
+        stmt = stmt.where(
+            Initiative.id.in_(
+                select(InitiativeTag.initiative_id).where(InitiativeTag.tag.in_(set(filters.tags)))
+            )
+        )
+    if filters.name_contains:
+        # lower() on both sides: LIKE is case-sensitive on PostgreSQL, not on SQLite.
+        stmt = stmt.where(
+            func.lower(Initiative.name).contains(filters.name_contains.lower(), autoescape=True)
+        )
+    return stmt
+
+
+def _set_tags(initiative: Initiative, tags: list[str]) -> bool:
+    """Make the initiative's tags exactly `tags`, keeping the rows that stay; True if changed."""
+    current = {row.tag: row for row in initiative.tag_rows}
+    if set(current) == set(tags):
+        return False
+    initiative.tag_rows = sorted(
+        (current.get(tag) or InitiativeTag(tag=tag) for tag in set(tags)),
+        key=lambda row: row.tag,
+    )
+    return True
+
+
+def _fields(data: InitiativeFields) -> dict[str, Any]:
+    return {
+        "name": data.name,
+        "kind": data.kind,
+        "status": data.status,
+        "portfolio": data.portfolio,
+        "sponsor": data.sponsor,
+        "goals": data.goals,
+        "use_cases": data.use_cases,
+        "feasibility": data.feasibility,
+        "priority": data.priority,
+        "start_date": data.start_date,
+        "end_date": data.end_date,
+        "external_ref": data.external_ref,
+    }
