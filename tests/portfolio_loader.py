@@ -210,3 +210,11 @@ def load_into(session: Session, document: dict[str, Any]) -> None:
     if measurements:
         session.execute(insert(Measurement), measurements)
     session.flush()
+
+
+def findings_of(body: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The findings of a report body as (rule, initiative, component, capability, kpi)."""
+    return [
+        (f["rule"], f["initiative"], f["component"], f["capability"], f["kpi"])
+        for f in body["findings"]
+    ]
