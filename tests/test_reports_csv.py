@@ -1,0 +1,195 @@
+"""CSV answers of the reports and the matrix: negotiation, header, formula escaping."""
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.db import Database
+from app.main import create_app
+from app.reports.csv_output import csv_lines, safe_cell
+from tests.portfolio_loader import demo_portfolio, load_portfolio
+from tests.problems import assert_problem
+
+CSV_PATHS = [
+    "/reports/findings",
+    "/reports/gaps",
+    "/reports/overlaps",
+    "/reports/roles",
+    "/initiatives/support-chatbot/raci",
+]
+
+
+@pytest.fixture
+def demo(database: Database) -> Database:
+    load_portfolio(database, demo_portfolio())
+    return database
+
+
+def rows_of(response: Any) -> list[list[str]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    return list(csv.reader(io.StringIO(response.text)))
+
+
+@pytest.mark.parametrize("path", CSV_PATHS)
+def test_accept_text_csv_and_format_csv_both_answer_csv(
+    demo: Database, client: TestClient, path: str
+) -> None:
+    by_header = rows_of(client.get(path, headers={"Accept": "text/csv"}))
+    by_param = rows_of(client.get(path, params={"format": "csv"}))
+    assert by_header == by_param
+    assert len(by_header) >= 2  # a header row and data
+    assert "attachment" in client.get(path, params={"format": "csv"}).headers["content-disposition"]
+
+
+@pytest.mark.parametrize("path", CSV_PATHS)
+def test_json_is_the_default_and_format_json_is_accepted(
+    demo: Database, client: TestClient, path: str
+) -> None:
+    for response in (
+        client.get(path),
+        client.get(path, params={"format": "json"}),
+        client.get(path, headers={"Accept": "application/json"}),
+        client.get(path, headers={"Accept": "text/csv;q=0.5, application/json"}),
+        client.get(
+            path, headers={"Accept": "text/csv", "X-Nothing": "1"}, params={"format": "json"}
+        ),
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("path", CSV_PATHS)
+def test_a_bad_format_is_422(demo: Database, client: TestClient, path: str) -> None:
+    assert_problem(client.get(path, params={"format": "xlsx"}), 422)
+
+
+def test_findings_csv_has_a_header_and_one_row_per_finding(
+    demo: Database, client: TestClient
+) -> None:
+    params = {"as_of": "2026-11-23"}
+    rows = rows_of(client.get("/reports/findings", params={**params, "format": "csv"}))
+    assert rows[0] == [
+        "rule",
+        "severity",
+        "initiative",
+        "component",
+        "capability",
+        "kpi",
+        "roles",
+        "message",
+    ]
+    findings = client.get("/reports/findings", params=params).json()["findings"]
+    assert len(rows) == 1 + len(findings)
+    for row, finding in zip(rows[1:], findings, strict=True):
+        assert row[0] == finding["rule"]
+        assert row[2] == (finding["initiative"] or "")
+        assert row[6] == ";".join(finding["roles"])
+        assert row[7] == finding["message"]  # commas and quotes survive the round trip
+
+
+def test_csv_takes_the_same_filters(demo: Database, client: TestClient) -> None:
+    rows = rows_of(
+        client.get("/reports/gaps", params={"format": "csv", "initiative": "spring-campaign"})
+    )
+    assert sorted(row[0] for row in rows[1:]) == ["NO_JOINT_KPI", "UNSPONSORED_INITIATIVE"]
+
+
+def test_workload_csv_has_a_column_per_letter(demo: Database, client: TestClient) -> None:
+    rows = rows_of(client.get("/reports/roles", params={"format": "csv"}))
+    assert rows[0] == ["role", "A", "R", "C", "I", "sponsored"]
+    assert rows[1:] == [
+        ["CDO", "2", "1", "2", "1", "2"],
+        ["CEO", "0", "0", "0", "0", "0"],
+        ["CIO", "4", "5", "0", "0", "1"],
+        ["CMO", "5", "3", "3", "1", "1"],
+    ]
+
+
+def test_matrix_csv_has_a_row_per_component_and_a_column_per_role(
+    demo: Database, client: TestClient
+) -> None:
+    rows = rows_of(client.get("/initiatives/support-chatbot/raci", headers={"Accept": "text/csv"}))
+    assert rows == [
+        ["component", "name", "CDO", "CEO", "CIO", "CMO"],
+        ["crm-feed", "CRM data feed", "A", "", "A", "I"],
+        ["nlu", "NLU engine", "", "", "AR", "C"],
+        ["persona", "Conversation design", "R", "", "", "A"],
+    ]
+
+
+def test_cells_that_a_spreadsheet_would_run_are_prefixed(
+    database: Database, client: TestClient
+) -> None:
+    names = ["=cmd()", "+1", "-2", "@sum", "\tTab", "\rReturn", "plain", "a=b"]
+    load_portfolio(
+        database,
+        {
+            "initiatives": [
+                {
+                    "key": "evil",
+                    "name": '=HYPERLINK("http://x")',
+                    "components": [
+                        {"key": f"c{n}", "name": name, "raci": {"CIO": "AR"}}
+                        for n, name in enumerate(names)
+                    ],
+                }
+            ]
+        },
+    )
+    rows = rows_of(client.get("/initiatives/evil/raci", params={"format": "csv"}))
+    assert [row[1] for row in rows[1:]] == [
+        "'=cmd()",
+        "'+1",
+        "'-2",
+        "'@sum",
+        "'\tTab",
+        "'\rReturn",
+        "plain",
+        "a=b",
+    ]
+    findings = rows_of(client.get("/reports/findings", params={"format": "csv"}))
+    for row in findings[1:]:
+        assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+
+
+def test_safe_cell_leaves_numbers_and_empty_values_alone() -> None:
+    assert safe_cell(None) == ""
+    assert safe_cell(-3) == -3
+    assert safe_cell(2.5) == 2.5
+    assert safe_cell("-3") == "'-3"
+    assert safe_cell("=1+1") == "'=1+1"
+    assert safe_cell("CIO") == "CIO"
+
+
+def test_csv_lines_stream_the_rows_in_chunks() -> None:
+    chunks = list(csv_lines(["a", "b"], ([i, f"row {i}"] for i in range(1200))))
+    assert len(chunks) > 1
+    rows = list(csv.reader(io.StringIO("".join(chunks))))
+    assert rows[0] == ["a", "b"] and len(rows) == 1201 and rows[-1] == ["1199", "row 1199"]
+
+
+def test_errors_stay_problem_json_when_csv_is_asked(client: TestClient) -> None:
+    assert_problem(client.get("/initiatives/nope/raci", params={"format": "csv"}), 404)
+    assert_problem(
+        client.get("/reports/findings", params={"severity": "x"}, headers={"Accept": "text/csv"}),
+        422,
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/reports/findings",
+        "/api/v1/reports/gaps",
+        "/api/v1/reports/overlaps",
+        "/api/v1/reports/roles",
+        "/api/v1/initiatives/{key}/raci",
+    ],
+)
+def test_openapi_documents_the_csv_answer(path: str) -> None:
+    content = create_app().openapi()["paths"][path]["get"]["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/csv"}
