@@ -5,7 +5,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -13,6 +14,8 @@ SEVERITIES = ("high", "medium", "low")
 _SEVERITY_STYLES = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 _LETTER_STYLES = {"A": "bold", "AR": "bold", "R": "", "C": "dim", "I": "dim"}
 COUNT_NAMES = ("created", "updated", "unchanged")
+# Below this many columns the findings table would squeeze its messages to a sliver.
+NARROW_WIDTH = 120
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -50,24 +53,59 @@ def findings_summary(count: int, by_severity: Mapping[str, int]) -> str:
     return f"{count} {noun}" + (f": {', '.join(parts)}" if parts else "")
 
 
-def findings_table(report: Mapping[str, Any]) -> tuple[Table | None, str]:
-    """The findings as a table (None when there are none) and a summary line."""
+def _subject(finding: Mapping[str, Any]) -> str:
+    # Portfolio-wide findings have no component; what they are about goes in its place, which
+    # keeps the table narrow enough for a terminal.
+    if finding.get("component"):
+        return _cell(finding["component"])
+    for name, label in (("capability", "capability"), ("kpi", "KPI")):
+        if finding.get(name):
+            return f"{label} {finding[name]}"
+    return ""
+
+
+def _findings_list(findings: Sequence[Mapping[str, Any]]) -> Group:
+    # On a narrow terminal a table leaves the message a sliver; a finding per paragraph reads
+    # better there.
+    parts: list[Text | Padding] = []
+    for finding in findings:
+        severity = str(finding.get("severity", ""))
+        head = Text.assemble(
+            (f"{severity:<6}", _SEVERITY_STYLES.get(severity, "")),
+            "  ",
+            (_cell(finding.get("rule")), "bold"),
+        )
+        where = "/".join(
+            part for part in (_cell(finding.get("initiative")), _subject(finding)) if part
+        )
+        if where:
+            head.append(f"  {where}")
+        if finding.get("roles"):
+            head.append(f"  [{_cell(finding.get('roles'))}]")
+        parts.append(head)
+        parts.append(Padding(Text(_cell(finding.get("message"))), (0, 0, 0, 8)))
+    return Group(*parts)
+
+
+def findings_table(
+    report: Mapping[str, Any], width: int = NARROW_WIDTH
+) -> tuple[Table | Group | None, str]:
+    """The findings as a table (a list on a terminal narrower than NARROW_WIDTH; None when
+    there are none) and a summary line."""
     findings: list[Mapping[str, Any]] = list(report.get("findings") or [])
     summary = report.get("summary") or {}
     by_severity = summary.get("by_severity") or severity_counts(findings)
     line = findings_summary(int(summary.get("total", len(findings))), by_severity)
     if not findings:
         return None, line
-    table = Table(show_lines=False, header_style="bold", expand=False)
+    if width < NARROW_WIDTH:
+        return _findings_list(findings), line
+    table = Table(header_style="bold")
     table.add_column("Severity", no_wrap=True)
     table.add_column("Rule", no_wrap=True)
     table.add_column("Initiative", overflow="fold")
     table.add_column("Component", overflow="fold")
-    # Capability and KPI findings have no component; show those columns only when needed.
-    extra = [name for name in ("capability", "kpi") if any(f.get(name) for f in findings)]
-    for name in extra:
-        table.add_column("KPI" if name == "kpi" else "Capability", overflow="fold")
-    table.add_column("Roles", overflow="fold")
+    table.add_column("Roles")
     table.add_column("Message", ratio=1, min_width=30)
     for finding in findings:
         severity = str(finding.get("severity", ""))
@@ -75,8 +113,7 @@ def findings_table(report: Mapping[str, Any]) -> tuple[Table | None, str]:
             Text(severity, style=_SEVERITY_STYLES.get(severity, "")),
             _cell(finding.get("rule")),
             _cell(finding.get("initiative")),
-            _cell(finding.get("component")),
-            *(_cell(finding.get(name)) for name in extra),
+            _subject(finding),
             _cell(finding.get("roles")),
             _cell(finding.get("message")),
         )

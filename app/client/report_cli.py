@@ -107,8 +107,8 @@ def show_findings(
 ) -> None:
     response = client.get(path, params=params, accept=_accept(output))
     if output is OutputFormat.table:
-        table, line = render.findings_table(response.json())
         out = render.console()
+        table, line = render.findings_table(response.json(), out.width)
         if table is None:
             out.print("No findings.")
         else:
@@ -219,6 +219,14 @@ for _name, _help in _FINDINGS_REPORTS.items():
 
 def roles(
     ctx: typer.Context,
+    portfolio: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--portfolio",
+            help="Only initiatives of this portfolio (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     include_closed: IncludeClosedOption = False,
     output: FormatOption = OutputFormat.table,
     url: UrlOption = DEFAULT_URL,
@@ -226,7 +234,9 @@ def roles(
 ) -> None:
     """Role workload: how many components each role holds A, R, C or I on, and how many
     initiatives it sponsors."""
-    params = [("include_closed", "true")] if include_closed else []
+    params = _repeated("portfolio", portfolio)
+    if include_closed:
+        params.append(("include_closed", "true"))
     try:
         with connect(ctx, url, key) as client:
             response = client.get("/reports/roles", params=params, accept=_accept(output))
