@@ -1,5 +1,6 @@
 """RACI matrices kept in a spreadsheet, in the layout of the matrix CSV export: columns
-`initiative`, `component`, optional `name`, then one column per role code."""
+`initiative` (or one initiative named on the command line), `component`, optional `name`,
+then one column per role code."""
 
 import csv
 import io
@@ -10,8 +11,7 @@ from typing import Any
 
 from app.identifiers import KEY_PATTERN, ROLE_CODE_PATTERN, normalize_raci
 
-REQUIRED_COLUMNS = ("initiative", "component")
-NAME_COLUMN = "name"
+KEY_COLUMNS = ("initiative", "component", "name")
 READ_ONLY = frozenset({"version", "created_at", "updated_at"})
 # The CSV export prefixes such cells with a quote so spreadsheets do not run them as formulas.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -43,23 +43,30 @@ def _unescape(value: str) -> str:
     return value
 
 
-def read_matrix_csv(text: str) -> list[MatrixRow]:
-    """The rows of a matrix CSV, every cell value checked and written as the API writes it."""
+def read_matrix_csv(text: str, initiative: str | None = None) -> list[MatrixRow]:
+    """The rows of a matrix CSV, every cell value checked and written as the API writes it.
+
+    `initiative` is for a CSV without an `initiative` column, such as one initiative's matrix
+    as `GET /initiatives/{key}/raci` exports it."""
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None:
         raise MatrixCsvError("the file is empty; expected a header row")
     columns = [column.strip() for column in header]
     lowered = [column.lower() for column in columns]
-    missing = [name for name in REQUIRED_COLUMNS if name not in lowered]
-    if missing:
+    if "initiative" in lowered and initiative is not None:
+        raise MatrixCsvError("the file has an initiative column; leave out --initiative")
+    if "initiative" not in lowered and initiative is None:
         raise MatrixCsvError(
-            f"the header lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+            "the header lacks the initiative column; add it, or name the initiative with "
+            "--initiative KEY"
         )
+    if "component" not in lowered:
+        raise MatrixCsvError("the header lacks the component column")
     problems: list[str] = []
     role_columns: dict[int, str] = {}
     for index, column in enumerate(columns):
-        if lowered[index] in (*REQUIRED_COLUMNS, NAME_COLUMN):
+        if lowered[index] in KEY_COLUMNS:
             continue
         code = column.upper()
         if not re.match(ROLE_CODE_PATTERN, code):
@@ -71,9 +78,9 @@ def read_matrix_csv(text: str) -> list[MatrixRow]:
     if problems:
         raise MatrixCsvError("the header is not a RACI matrix", problems)
 
-    initiative_at = lowered.index("initiative")
+    initiative_at = lowered.index("initiative") if initiative is None else None
     component_at = lowered.index("component")
-    name_at = lowered.index(NAME_COLUMN) if NAME_COLUMN in lowered else None
+    name_at = lowered.index("name") if "name" in lowered else None
     rows: list[MatrixRow] = []
     seen: dict[tuple[str, str], int] = {}
     for values in reader:
@@ -85,15 +92,16 @@ def read_matrix_csv(text: str) -> list[MatrixRow]:
         if len(values) > len(columns):
             problems.append(f"line {line}: {len(values)} cells but {len(columns)} columns")
             continue
-        initiative, component = values[initiative_at], values[component_at]
-        for what, key in (("initiative", initiative), ("component", component)):
+        initiative_key = values[initiative_at] if initiative_at is not None else str(initiative)
+        component = values[component_at]
+        for what, key in (("initiative", initiative_key), ("component", component)):
             if not re.match(KEY_PATTERN, key):
                 problems.append(f"line {line}, column {what}: '{key}' is not a key")
-        first = seen.setdefault((initiative, component), line)
+        first = seen.setdefault((initiative_key, component), line)
         if first != line:
-            problems.append(f"line {line}: {initiative}/{component} is already on line {first}")
+            problems.append(f"line {line}: {initiative_key}/{component} is already on line {first}")
         name = values[name_at] if name_at is not None else ""
-        row = MatrixRow(line, initiative, component, name or None)
+        row = MatrixRow(line, initiative_key, component, name or None)
         for index, code in role_columns.items():
             value = values[index]
             try:

@@ -146,10 +146,12 @@ def _read_json_document(file: Path, body: bytes) -> None:
         )
 
 
-def _document_from_csv(client: RaciClient, file: Path, body: bytes) -> bytes:
+def _document_from_csv(
+    client: RaciClient, file: Path, body: bytes, initiative: str | None
+) -> bytes:
     """The import document that sets the CSV's cells on the initiatives it names."""
     try:
-        rows = read_matrix_csv(body.decode("utf-8-sig"))
+        rows = read_matrix_csv(body.decode("utf-8-sig"), initiative)
     except UnicodeDecodeError:
         raise ApiError(f"{file} is not UTF-8 text") from None
     except MatrixCsvError as error:
@@ -207,6 +209,15 @@ def import_command(
             "role): its cells are merged into the initiatives' current components.",
         ),
     ] = False,
+    initiative: Annotated[
+        str | None,
+        typer.Option(
+            "--initiative",
+            help="With --csv, for a matrix without an initiative column (as one initiative's "
+            "matrix CSV export has): the initiative its rows belong to.",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Print the document that would be sent; send nothing."),
@@ -228,8 +239,10 @@ def import_command(
     try:
         body = file.read_bytes()
         with connect(ctx, url, key) as client:
+            if initiative is not None and not csv_matrix:
+                raise ApiError("--initiative goes with --csv")
             if csv_matrix:
-                body = _document_from_csv(client, file, body)
+                body = _document_from_csv(client, file, body, initiative)
             else:
                 _read_json_document(file, body)
             if dry_run:
