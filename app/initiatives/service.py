@@ -41,12 +41,15 @@ class InitiativeFilters:
     name_contains: str | None = None
 
 
-def find_initiative(session: Session, key: str) -> Initiative | None:
-    return session.scalar(select(Initiative).where(Initiative.key == key))
+def find_initiative(session: Session, key: str, *, for_update: bool = False) -> Initiative | None:
+    """The initiative with this key. `for_update` locks its row (PostgreSQL) so that writers
+    of one initiative's document queue instead of failing on its version."""
+    stmt = select(Initiative).where(Initiative.key == key)
+    return session.scalar(stmt.with_for_update() if for_update else stmt)
 
 
-def get_initiative(session: Session, key: str) -> Initiative:
-    initiative = find_initiative(session, key)
+def get_initiative(session: Session, key: str, *, for_update: bool = False) -> Initiative:
+    initiative = find_initiative(session, key, for_update=for_update)
     if initiative is None:
         raise NotFound(f"No initiative with key '{key}'")
     return initiative
@@ -85,7 +88,7 @@ def put_initiative(
 ) -> tuple[Initiative, bool]:
     """Create or replace; True when it created. Components are replaced only when given."""
     check_identity("key", key, data.key)
-    initiative = find_initiative(session, key)
+    initiative = find_initiative(session, key, for_update=True)
     if_match.check(initiative.version if initiative else None)
     if initiative is None:
         document = InitiativeDocument(
@@ -123,7 +126,7 @@ def replace_initiative(
 def patch_initiative(
     session: Session, key: str, patch: dict[str, Any], if_match: IfMatch
 ) -> Initiative:
-    initiative = get_initiative(session, key)
+    initiative = get_initiative(session, key, for_update=True)
     if_match.check(initiative.version)
     check_identity("key", key, patch.pop("key", None))
     current = InitiativeFields.model_validate(initiative, from_attributes=True).model_dump()
@@ -136,7 +139,7 @@ def patch_initiative(
 
 def delete_initiative(session: Session, key: str, if_match: IfMatch) -> None:
     """Delete the initiative with its components and cells; 409 while KPIs serve it."""
-    initiative = get_initiative(session, key)
+    initiative = get_initiative(session, key, for_update=True)
     if_match.check(initiative.version)
     raise_if_referenced(f"Initiative {key}", initiative_references(session, initiative.id))
     session.delete(initiative)
