@@ -80,13 +80,15 @@ def _upload_progress() -> Progress:
     )
 
 
-def post_import(client: RaciClient, body: bytes, *, show_progress: bool) -> Any:
-    """POST the document to /imports and return the counts; an ApiError on any failure, with
+def post_import(
+    client: RaciClient, body: bytes, *, show_progress: bool, retry_key: str | None = None
+) -> Any:
+    """POST the document to /imports and return the response; an ApiError on any failure, with
     every 422 error as `path: message`."""
     headers = {
         "Content-Type": JSON,
         "Content-Length": str(len(body)),
-        "Idempotency-Key": idempotency_key(body),
+        "Idempotency-Key": retry_key or idempotency_key(body),
     }
     if show_progress:
         with _upload_progress() as progress:
@@ -218,6 +220,16 @@ def import_command(
             show_default=False,
         ),
     ] = None,
+    retry_key: Annotated[
+        str | None,
+        typer.Option(
+            "--idempotency-key",
+            help="The Idempotency-Key to send instead of the hash of the document (the server "
+            "answers a repeated key from its first import for 24 hours; a new key applies the "
+            "same file again).",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Print the document that would be sent; send nothing."),
@@ -234,8 +246,10 @@ def import_command(
     """Push a whole portfolio (roles, capabilities, initiatives with their components and RACI
     cells, KPIs, measurements) to the server in one transaction: all of it or none of it.
 
-    A retried import is safe: the request carries an Idempotency-Key derived from the file's
-    bytes. On a 422 every error is printed as `path: message` and nothing is written."""
+    A retried import is safe: the request carries an Idempotency-Key derived from the
+    document's bytes, so for 24 hours the same file is answered from its first import (pass
+    --idempotency-key to apply it afresh). On a 422 every error is printed as `path: message`
+    and nothing is written."""
     try:
         body = file.read_bytes()
         with connect(ctx, url, key) as client:
@@ -249,7 +263,7 @@ def import_command(
                 sys.stdout.write(json.dumps(json.loads(body), indent=2, ensure_ascii=False) + "\n")
                 return
             show_progress = len(body) >= PROGRESS_THRESHOLD_BYTES and sys.stdout.isatty()
-            response = post_import(client, body, show_progress=show_progress)
+            response = post_import(client, body, show_progress=show_progress, retry_key=retry_key)
     except OSError as exc:
         raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
     except ApiError as error:

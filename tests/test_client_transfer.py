@@ -1,0 +1,355 @@
+"""`raci import` and `raci export` against the real application (FastAPI's TestClient injected
+as the HTTP client): counts, 422 paths, idempotency, CSV matrices merged into the current
+components, and an export that imports into an empty database with the same findings."""
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.client.api import EXIT_ERROR, RaciClient
+from app.client.render import count_rows
+from app.client.transfer_cli import assemble_export, post_import, upload_chunks
+from app.db import Database
+from tests import database as testdb
+from tests.conftest import _key
+from tests.portfolio_loader import demo_portfolio, load_portfolio
+from tests.test_client_reports import Recorder, raci
+
+
+def _has_route(app: FastAPI, method: str, path: str) -> bool:
+    return any(
+        getattr(route, "path", None) == path and method in getattr(route, "methods", set())
+        for route in app.routes
+    )
+
+
+@pytest.fixture
+def imports(app: FastAPI) -> None:
+    """Skips the test while the server has no POST /imports."""
+    if not _has_route(app, "POST", "/api/v1/imports"):
+        pytest.skip("the server has no POST /api/v1/imports yet")
+
+
+@pytest.fixture
+def demo(database: Database) -> None:
+    load_portfolio(database, demo_portfolio())
+
+
+@pytest.fixture
+def recorded(client: TestClient) -> Recorder:
+    return Recorder(client)
+
+
+def write_json(path: Path, document: Any) -> Path:
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    return path
+
+
+def _auth(key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
+def findings_of(http: TestClient, key: str | None = None) -> list[Any]:
+    response = http.get("/reports/findings", params={"include_closed": "true"}, headers=_auth(key))
+    assert response.status_code == 200, response.text
+    findings: list[Any] = response.json()["findings"]
+    return findings
+
+
+def matrices_of(http: TestClient, key: str | None = None) -> dict[str, Any]:
+    listed = http.get("/initiatives", params={"limit": 500}, headers=_auth(key))
+    assert listed.status_code == 200, listed.text
+    keys = [item["key"] for item in listed.json()["items"]]
+    return {k: http.get(f"/initiatives/{k}/raci", headers=_auth(key)).json() for k in keys}
+
+
+def matrix_cells(http: TestClient, initiative: str) -> dict[str, dict[str, str]]:
+    matrix = http.get(f"/initiatives/{initiative}/raci").json()
+    return {row["component"]: row["cells"] for row in matrix["rows"]}
+
+
+# --- import of a JSON document ----------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("imports")
+def test_import_prints_counts_per_resource_and_sends_an_idempotency_key(
+    client: TestClient, recorded: Recorder, tmp_path: Path
+) -> None:
+    file = write_json(tmp_path / "portfolio.json", demo_portfolio())
+    result = raci(client, "import", str(file))
+    assert result.exit_code == 0, result.output
+    sent = recorded.last
+    assert (sent.method, sent.url.path) == ("POST", "/api/v1/imports")
+    assert sent.headers["idempotency-key"] == (
+        "raci-import-" + hashlib.sha256(file.read_bytes()).hexdigest()
+    )
+    assert sent.content == file.read_bytes()
+    assert "Created" in result.stdout and "Unchanged" in result.stdout
+    for resource in ("roles", "capabilities", "initiatives", "kpis"):
+        assert resource in result.stdout
+    assert result.stdout.splitlines()[-1].endswith("unchanged")
+    assert findings_of(client), "the demo portfolio has findings once imported"
+
+
+@pytest.mark.usefixtures("imports")
+def test_a_retried_import_sends_the_same_key_and_changes_nothing(
+    client: TestClient, recorded: Recorder, tmp_path: Path
+) -> None:
+    file = write_json(tmp_path / "portfolio.json", demo_portfolio())
+    first = raci(client, "import", str(file), "--format", "json")
+    assert first.exit_code == 0, first.output
+    versions = {i["key"]: i["version"] for i in client.get("/initiatives").json()["items"]}
+    again = raci(client, "import", str(file), "--format", "json")
+    assert again.exit_code == 0, again.output
+    keys = [r.headers["idempotency-key"] for r in recorded.requests if r.method == "POST"]
+    assert len(keys) == 2 and keys[0] == keys[1]
+    assert again.stdout == first.stdout, "the retry is answered as the first import was"
+    assert {i["key"]: i["version"] for i in client.get("/initiatives").json()["items"]} == versions
+
+
+@pytest.mark.usefixtures("imports")
+def test_a_fresh_idempotency_key_applies_the_same_file_again(
+    client: TestClient, tmp_path: Path
+) -> None:
+    file = write_json(tmp_path / "portfolio.json", demo_portfolio())
+    assert raci(client, "import", str(file)).exit_code == 0
+    again = raci(client, "import", str(file), "--idempotency-key", "run-2", "--format", "json")
+    assert again.exit_code == 0, again.output
+    counts = [row for _, row in count_rows(json.loads(again.stdout))]
+    assert counts and all(row.get("created", 0) == row.get("updated", 0) == 0 for row in counts)
+    assert any(row.get("unchanged", 0) > 0 for row in counts)
+
+
+@pytest.mark.usefixtures("imports")
+def test_an_invalid_document_prints_every_error_as_its_path_and_writes_nothing(
+    client: TestClient, tmp_path: Path
+) -> None:
+    document = copy.deepcopy(demo_portfolio())
+    document["initiatives"][1]["components"][0]["raci"]["CIO"] = "X"
+    document["initiatives"][0]["sponsor"] = "nobody at all"
+    file = write_json(tmp_path / "broken.json", document)
+    result = raci(client, "import", str(file))
+    assert result.exit_code == EXIT_ERROR
+    assert result.stderr.startswith("Error: the import was refused, nothing was written")
+    lines = [line.strip() for line in result.stderr.splitlines()[1:]]
+    assert any(line.startswith("initiatives[1].components[0].raci.CIO: ") for line in lines)
+    assert any(line.startswith("initiatives[0].sponsor") for line in lines)
+    assert "Traceback" not in result.output
+    assert client.get(f"/initiatives/{document['initiatives'][2]['key']}").status_code == 404
+
+
+def test_a_file_that_is_not_json_is_refused_before_anything_is_sent(
+    client: TestClient, recorded: Recorder, tmp_path: Path
+) -> None:
+    file = tmp_path / "matrix.csv"
+    file.write_text("initiative,component,CIO\n", encoding="utf-8")
+    result = raci(client, "import", str(file))
+    assert result.exit_code == EXIT_ERROR
+    assert "is not valid JSON: line 1 column 1" in result.stderr
+    assert "use --csv" in result.stderr
+    assert recorded.requests == []
+
+
+def test_a_missing_file_is_a_usage_error(client: TestClient, tmp_path: Path) -> None:
+    result = raci(client, "import", str(tmp_path / "nothing.json"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_upload_chunks_yield_the_whole_body_and_report_each_chunk() -> None:
+    body = bytes(range(256)) * 1000
+    reported: list[int] = []
+    chunks = list(upload_chunks(body, reported.append, chunk_bytes=10_000))
+    assert b"".join(chunks) == body
+    assert reported == [len(chunk) for chunk in chunks]
+    assert sum(reported) == len(body)
+
+
+@pytest.mark.usefixtures("imports")
+def test_a_streamed_upload_with_progress_reaches_the_server_whole(client: TestClient) -> None:
+    document = demo_portfolio()
+    # Padding makes the body span many chunks without changing what it means.
+    body = json.dumps(document, indent=40).encode()
+    assert len(body) > 200_000
+    response = post_import(RaciClient(client), body, show_progress=True)
+    assert response.status_code == 200, response.text
+    assert len(findings_of(client)) > 0
+
+
+# --- import of a RACI matrix CSV --------------------------------------------------------------
+
+MATRIX_CSV = """initiative,component,name,CIO,CMO,CDO
+support-chatbot,crm-feed,,,I,AR
+support-chatbot,faq,FAQ content,,a/r,
+smart-store-iot,shopper-insights,,C,A,R
+"""
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_csv_matrix_is_merged_into_the_current_components(
+    client: TestClient, recorded: Recorder, tmp_path: Path
+) -> None:
+    file = tmp_path / "matrix.csv"
+    file.write_text(MATRIX_CSV, encoding="utf-8")
+    result = raci(client, "import", "--csv", str(file), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert [(r.method, r.url.path, r.url.query) for r in recorded.requests] == [
+        ("GET", "/api/v1/initiatives/support-chatbot", b"expand=components"),
+        ("GET", "/api/v1/initiatives/smart-store-iot", b"expand=components"),
+    ]
+    document = json.loads(result.stdout)
+    assert list(document) == ["initiatives"]
+    chatbot, store = document["initiatives"]
+    components = {c["key"]: c for c in chatbot["components"]}
+    assert set(components) == {"crm-feed", "nlu", "persona", "faq"}
+    assert components["crm-feed"]["raci"] == {"CDO": "AR", "CMO": "I"}
+    assert components["nlu"]["raci"] == {"CIO": "AR", "CMO": "C"}, "not in the CSV: untouched"
+    assert components["faq"] == {"key": "faq", "name": "FAQ content", "raci": {"CMO": "AR"}}
+    assert chatbot["sponsor"] == "CMO" and chatbot["name"] == "Customer support chatbot"
+    assert "version" not in chatbot
+    shopper = next(c for c in store["components"] if c["key"] == "shopper-insights")
+    assert shopper["raci"] == {"CIO": "C", "CMO": "A", "CDO": "R"}
+    assert shopper["capability"] == "device-data-insights"
+
+
+@pytest.mark.usefixtures("demo", "imports")
+def test_a_csv_import_sets_the_cells_in_one_import(
+    client: TestClient, recorded: Recorder, tmp_path: Path
+) -> None:
+    file = tmp_path / "matrix.csv"
+    file.write_text(MATRIX_CSV, encoding="utf-8")
+    persona_before = matrix_cells(client, "support-chatbot")["persona"]
+    result = raci(client, "import", "--csv", str(file))
+    assert result.exit_code == 0, result.output
+    assert [r.method for r in recorded.requests] == ["GET", "GET", "POST"]
+    cells = matrix_cells(client, "support-chatbot")
+    assert cells["crm-feed"] == {"CDO": "AR", "CMO": "I"}
+    assert cells["faq"] == {"CMO": "AR"}
+    assert cells["persona"] == persona_before
+    assert matrix_cells(client, "smart-store-iot")["shopper-insights"] == {
+        "CIO": "C",
+        "CMO": "A",
+        "CDO": "R",
+    }
+
+
+@pytest.mark.usefixtures("demo", "imports")
+def test_the_matrix_csv_export_imports_back_with_initiative_named(
+    client: TestClient, tmp_path: Path
+) -> None:
+    exported = raci(client, "report", "matrix", "support-chatbot", "--format", "csv")
+    assert exported.exit_code == 0, exported.output
+    edited = exported.stdout.replace("\r\nnlu,NLU engine,,,AR,C", "\r\nnlu,NLU engine,,,AR,")
+    assert edited != exported.stdout
+    file = tmp_path / "support-chatbot.csv"
+    file.write_text(edited, encoding="utf-8", newline="")
+    result = raci(client, "import", "--csv", str(file), "--initiative", "support-chatbot")
+    assert result.exit_code == 0, result.output
+    assert matrix_cells(client, "support-chatbot")["nlu"] == {"CIO": "AR"}
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_csv_naming_an_unknown_initiative_sends_nothing(
+    client: TestClient, recorded: Recorder, tmp_path: Path
+) -> None:
+    file = tmp_path / "matrix.csv"
+    file.write_text(MATRIX_CSV + "nowhere,x,,A,,\n", encoding="utf-8")
+    result = raci(client, "import", "--csv", str(file))
+    assert result.exit_code == EXIT_ERROR
+    assert "names 1 unknown initiative; nothing was sent" in result.stderr
+    assert "line 5: no initiative 'nowhere'" in result.stderr
+    assert all(r.method == "GET" for r in recorded.requests)
+
+
+def test_bad_csv_cells_are_named_by_line_and_column_before_any_request(
+    client: TestClient, recorded: Recorder, tmp_path: Path
+) -> None:
+    file = tmp_path / "matrix.csv"
+    file.write_text(
+        "initiative,component,CIO,cmo\nsupport-chatbot,nlu,X,A\nsupport-chatbot,nlu,A,\n",
+        encoding="utf-8",
+    )
+    result = raci(client, "import", "--csv", str(file))
+    assert result.exit_code == EXIT_ERROR
+    assert "line 2, column CIO: 'X' must be one of R, A, C, I or AR" in result.stderr
+    assert "line 3: support-chatbot/nlu is already on line 2" in result.stderr
+    assert recorded.requests == []
+
+
+def test_a_csv_without_initiative_column_needs_the_option(
+    client: TestClient, tmp_path: Path
+) -> None:
+    file = tmp_path / "matrix.csv"
+    file.write_text("component,name,CIO\nnlu,NLU,A\n", encoding="utf-8")
+    result = raci(client, "import", "--csv", str(file))
+    assert result.exit_code == EXIT_ERROR
+    assert "--initiative KEY" in result.stderr
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("demo")
+def test_export_writes_an_import_document_of_the_whole_portfolio(
+    client: TestClient, tmp_path: Path
+) -> None:
+    file = tmp_path / "export.json"
+    result = raci(client, "export", str(file))
+    assert result.exit_code == 0, result.output
+    document = json.loads(file.read_text(encoding="utf-8"))
+    demo = demo_portfolio()
+    assert {"roles", "capabilities", "initiatives", "kpis", "measurements"} <= set(document)
+    assert {i["key"] for i in document["initiatives"]} == {i["key"] for i in demo["initiatives"]}
+    chatbot = next(i for i in document["initiatives"] if i["key"] == "support-chatbot")
+    assert {c["key"]: c["raci"] for c in chatbot["components"]}["nlu"] == {"CIO": "AR", "CMO": "C"}
+    assert {k["key"] for k in document["kpis"]} == {k["key"] for k in demo["kpis"]}
+    assert sum(map(len, document["measurements"].values())) == sum(
+        map(len, demo["measurements"].values())
+    )
+    for item in [*document["initiatives"], *document["kpis"], *document["roles"]]:
+        assert "version" not in item and "created_at" not in item
+    assert result.stderr.startswith("exported 4 roles, ")
+
+
+@pytest.mark.usefixtures("demo")
+def test_export_to_stdout_writes_the_document_there(client: TestClient) -> None:
+    result = raci(client, "export", "-")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["initiatives"]
+    assert "to standard output" in result.stderr
+
+
+@pytest.mark.usefixtures("imports")
+@pytest.mark.parametrize("how", ["command", "assembled from the list endpoints"])
+def test_export_then_import_into_an_empty_database_gives_the_same_findings_and_matrices(
+    client: TestClient,
+    database: Database,
+    _session_database: tuple[Database, dict[str, Any]],
+    tmp_path: Path,
+    how: str,
+) -> None:
+    load_portfolio(database, demo_portfolio())
+    client.patch("/initiatives/spring-campaign", json={"status": "done"})
+    findings, matrices = findings_of(client), matrices_of(client)
+    file = tmp_path / "export.json"
+    if how == "command":
+        result = raci(client, "export", str(file))
+        assert result.exit_code == 0, result.output
+    else:
+        write_json(file, assemble_export(RaciClient(client), concurrency=2))
+
+    # An empty database: only the migrations' seed rows, and (the old ones being gone) a key.
+    _, seed = _session_database
+    testdb.reset(database.engine, seed)
+    key = _key(database, "restore", "write")
+    assert matrices_of(client, key) == {}
+    result = raci(client, "import", str(file), "--key", key)
+    assert result.exit_code == 0, result.output
+    assert findings_of(client, key) == findings
+    assert matrices_of(client, key) == matrices
