@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.errors import PROBLEM_JSON, DomainError, problem_body
 from app.resources import summarise, unprocessable_from
@@ -68,24 +69,58 @@ def _pydantic_validation(_: Request, exc: Exception) -> JSONResponse:
     return _domain_error(_, error)
 
 
-def _http_exception(_: Request, exc: Exception) -> JSONResponse:
+# Starlette's own errors get the same kind of `type` as ours, so clients can switch on it.
+_HTTP_SLUGS = {
+    400: ("Bad request", "bad-request"),
+    404: ("Not found", "not-found"),
+    405: ("Method not allowed", "method-not-allowed"),
+    406: ("Not acceptable", "not-acceptable"),
+    413: ("Payload too large", "payload-too-large"),
+}
+_STARLETTE_PARSE_ERROR = "There was an error parsing the body"
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's Allow names only the first
+    matching route's). Probed through the public matching API, as routers may be nested."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
+def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    titles = {
-        400: "Bad request",
-        404: "Not found",
-        405: "Method not allowed",
-        406: "Not acceptable",
-        413: "Payload too large",
-    }
+    status = exc.status_code
+    title, slug = _HTTP_SLUGS.get(status, ("Error", ""))
+    type_ = f"urn:raci:problem:{slug}" if slug else "about:blank"
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    if exc.status_code == 404 and detail == "Not Found":
+    headers = dict(exc.headers or {})
+    cause = exc.__cause__
+    if status == 400 and isinstance(cause, UnicodeDecodeError):
+        return problem_response(
+            400,
+            "Malformed JSON",
+            f"The request body is not valid UTF-8 (byte 0x{cause.object[cause.start]:02x} at "
+            f"offset {cause.start}); send JSON encoded as UTF-8",
+            "urn:raci:problem:malformed-json",
+        )
+    if status == 400 and detail == _STARLETTE_PARSE_ERROR:
+        detail = "The request body could not be read as JSON"
+    elif status == 404 and detail == "Not Found":
         detail = "No such path; the API lives under /api/v1 (see /docs)"
-    return problem_response(
-        exc.status_code,
-        titles.get(exc.status_code, "Error"),
-        detail,
-        headers=dict(exc.headers or {}),
-    )
+    elif status == 405:
+        allowed = _allowed_methods(request) or headers.get("Allow", "").split(", ")
+        headers["Allow"] = ", ".join(allowed)
+        detail = (
+            f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}"
+        )
+    return problem_response(status, title, detail, type_, headers=headers)
 
 
 def _stale(request: Request, _exc: Exception) -> JSONResponse:
