@@ -40,8 +40,8 @@ EXIT_USAGE = 2
 
 # Data (a secret, a JSON document) goes to stdout so that scripts can capture it; messages
 # for the person at the terminal go to stderr.
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 cli = typer.Typer(
     name="raci",
