@@ -107,6 +107,11 @@ class Database:
         self.write_sessions = sessionmaker(
             engine.execution_options(sqlite_immediate=True), expire_on_commit=False
         )
+        # Imported here: the recorder needs every model, and the models need this module.
+        from app.audit.recorder import install as install_audit
+
+        install_audit(self.read_sessions)
+        install_audit(self.write_sessions)
 
     def session(self, *, write: bool) -> Session:
         return (self.write_sessions if write else self.read_sessions)()

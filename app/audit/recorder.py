@@ -1,0 +1,587 @@
+"""The audit trail, written by the ORM itself: one entry per changed resource per transaction.
+
+Domain services make no audit calls. Session events installed on the Database's session
+factories (`install`) do the work:
+
+- before each flush, the public state of every resource the flush is about to change or
+  delete (and of what that delete cascades to in the database: an initiative's components
+  and their cells, a KPI's measurements) is read from the database and remembered as its
+  `before`, the first time the transaction touches it;
+- bulk UPDATE and DELETE statements run through `Session.execute` are treated the same way,
+  the rows they will touch being selected first;
+- after each flush, the resources it created are remembered with no `before`;
+- when the transaction commits, the `after` of every remembered resource is read back and
+  one entry per resource whose public fields changed is written, all in one multi-row
+  insert, in the same transaction as the change.
+
+Child rows that belong to a resource (an initiative's tags, a KPI's owners and initiatives)
+show up in their parent's entry. Comparing public states, not attribute histories, means an
+UPDATE that changes nothing (an unchanged PUT, `touch` of a parent) writes nothing, and a row
+deleted and inserted again within a transaction is one `update` (or nothing).
+
+Writers that bypass the ORM (a bulk import with Core) call `watch` for the rows they are
+about to change and for the rows they inserted, or hand ready-made entries to `record`.
+
+Entries are numbered in commit order. On PostgreSQL the insert takes a transaction-level
+advisory lock first, so that no entry can become visible with a smaller id than one a
+reader has already seen: the change feed (`GET /audit`) never skips a late commit.
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal, get_args
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    SQLColumnExpression,
+    Table,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.orm import (
+    InstrumentedAttribute,
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    sessionmaker,
+)
+
+from app.audit.models import AuditEntry
+from app.capabilities.models import Capability
+from app.components.models import Component
+from app.db import Base, utcnow
+from app.initiatives.models import Initiative, InitiativeTag
+from app.keys.models import ApiKey
+from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
+from app.raci.models import RaciCell
+from app.roles.models import Role
+from app.rules.models import RuleSetting
+
+AuditAction = Literal["create", "update", "delete"]
+ResourceType = Literal[
+    "role",
+    "capability",
+    "initiative",
+    "component",
+    "raci_cell",
+    "kpi",
+    "measurement",
+    "rule",
+    "api_key",
+]
+RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
+ACTIONS: tuple[str, ...] = get_args(AuditAction)
+
+SYSTEM_ACTOR = "system"
+# Any constant will do, as long as nothing else uses it: "RACIAUDT" in ASCII.
+_FEED_LOCK_ID = 0x5241434941554454
+_CHUNK = 500
+_PENDING = "raci.audit.pending"
+
+Identity = tuple[Any, ...]
+Fields = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry as a bulk writer hands it to `record`; `at` and `actor` are filled in."""
+
+    action: AuditAction
+    resource_type: ResourceType
+    resource_key: str
+    before: Fields | None
+    after: Fields | None
+
+
+@dataclass(frozen=True)
+class ListField:
+    """A list-valued public field kept in child rows, e.g. an initiative's `tags`."""
+
+    child: type[Base]
+    parent_id: InstrumentedAttribute[int]
+    value: SQLColumnExpression[Any]
+    join: tuple[Any, ColumnElement[bool]] | None = None
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """Rows the database deletes (ON DELETE CASCADE) together with their parent."""
+
+    child_type: str
+    parent_id: InstrumentedAttribute[int]
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """How to read a resource's public state: its fields, its key, its child lists."""
+
+    resource_type: ResourceType
+    model: type[Base]
+    fields: Mapping[str, SQLColumnExpression[Any]]
+    key_fields: tuple[str, ...]
+    joins: tuple[tuple[Any, ColumnElement[bool]], ...] = ()
+    lists: Mapping[str, ListField] = field(default_factory=dict)
+    cascades: tuple[Cascade, ...] = ()
+
+    @property
+    def table(self) -> Table:
+        table: Table = self.model.__table__  # type: ignore[assignment]
+        return table
+
+    @property
+    def identity_columns(self) -> tuple[ColumnElement[Any], ...]:
+        return tuple(inspect(self.model).primary_key)
+
+    def key_of(self, fields: Fields) -> str:
+        return "/".join(str(fields[name]) for name in self.key_fields)
+
+
+_ROLE_FIELDS = ("code", "name", "description")
+_CAPABILITY_FIELDS = ("key", "name", "domain", "description", "agreed_owner", "rationale")
+_INITIATIVE_FIELDS = (
+    "key",
+    "name",
+    "kind",
+    "status",
+    "portfolio",
+    "sponsor",
+    "goals",
+    "use_cases",
+    "feasibility",
+    "priority",
+    "start_date",
+    "end_date",
+    "external_ref",
+)
+_KPI_FIELDS = (
+    "key",
+    "name",
+    "unit",
+    "direction",
+    "baseline",
+    "baseline_date",
+    "target",
+    "target_date",
+)
+
+
+def _columns(model: type[Base], names: Iterable[str]) -> dict[str, SQLColumnExpression[Any]]:
+    return {name: getattr(model, name) for name in names}
+
+
+SPECS: dict[str, ResourceSpec] = {
+    spec.resource_type: spec
+    for spec in (
+        ResourceSpec("role", Role, _columns(Role, _ROLE_FIELDS), ("code",)),
+        ResourceSpec("capability", Capability, _columns(Capability, _CAPABILITY_FIELDS), ("key",)),
+        ResourceSpec(
+            "initiative",
+            Initiative,
+            _columns(Initiative, _INITIATIVE_FIELDS),
+            ("key",),
+            lists={
+                "tags": ListField(InitiativeTag, InitiativeTag.initiative_id, InitiativeTag.tag)
+            },
+            cascades=(Cascade("component", Component.initiative_id),),
+        ),
+        ResourceSpec(
+            "component",
+            Component,
+            {
+                "initiative": Initiative.key,
+                "key": Component.key,
+                "name": Component.name,
+                "capability": Component.capability,
+                "description": Component.description,
+            },
+            ("initiative", "key"),
+            joins=((Initiative, Initiative.id == Component.initiative_id),),
+            cascades=(Cascade("raci_cell", RaciCell.component_id),),
+        ),
+        ResourceSpec(
+            "raci_cell",
+            RaciCell,
+            {
+                "initiative": Initiative.key,
+                "component": Component.key,
+                "role": RaciCell.role,
+                "raci": RaciCell.raci,
+                "rationale": RaciCell.rationale,
+            },
+            ("initiative", "component", "role"),
+            joins=(
+                (Component, Component.id == RaciCell.component_id),
+                (Initiative, Initiative.id == Component.initiative_id),
+            ),
+        ),
+        ResourceSpec(
+            "kpi",
+            Kpi,
+            _columns(Kpi, _KPI_FIELDS),
+            ("key",),
+            lists={
+                "owners": ListField(KpiOwner, KpiOwner.kpi_id, KpiOwner.role),
+                "initiatives": ListField(
+                    KpiInitiative,
+                    KpiInitiative.kpi_id,
+                    Initiative.key,
+                    (Initiative, Initiative.id == KpiInitiative.initiative_id),
+                ),
+            },
+            cascades=(Cascade("measurement", Measurement.kpi_id),),
+        ),
+        ResourceSpec(
+            "measurement",
+            Measurement,
+            {
+                "kpi": Kpi.key,
+                "measured_at": Measurement.measured_at,
+                "value": Measurement.value,
+                "note": Measurement.note,
+            },
+            ("kpi", "measured_at"),
+            joins=((Kpi, Kpi.id == Measurement.kpi_id),),
+        ),
+        ResourceSpec(
+            "rule", RuleSetting, _columns(RuleSetting, ("code", "enabled", "severity")), ("code",)
+        ),
+        # Never the secret's hash: a key is its name and scope.
+        ResourceSpec("api_key", ApiKey, _columns(ApiKey, ("name", "scope")), ("name",)),
+    )
+}
+
+_SPEC_BY_MODEL: dict[type[Any], ResourceSpec] = {spec.model: spec for spec in SPECS.values()}
+_SPEC_BY_TABLE: dict[str, ResourceSpec] = {spec.table.name: spec for spec in SPECS.values()}
+# Child model -> (the parent's spec, the child's column holding the parent's id).
+_PARENT_OF_CHILD: dict[type[Any], tuple[ResourceSpec, InstrumentedAttribute[int]]] = {
+    list_field.child: (spec, list_field.parent_id)
+    for spec in SPECS.values()
+    for list_field in spec.lists.values()
+}
+_PARENT_BY_CHILD_TABLE: dict[str, tuple[ResourceSpec, InstrumentedAttribute[int]]] = {
+    child.__table__.name: parent for child, parent in _PARENT_OF_CHILD.items()
+}
+
+
+def jsonable(value: Any) -> Any:
+    """A column value as JSON: dates and times as ISO 8601 strings, times in UTC with `Z`."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _identity_filter(spec: ResourceSpec, identities: Sequence[Identity]) -> ColumnElement[bool]:
+    columns = spec.identity_columns
+    if len(columns) == 1:
+        return columns[0].in_([identity[0] for identity in identities])
+    return tuple_(*columns).in_(list(identities))
+
+
+def _load(
+    connection: Connection,
+    spec: ResourceSpec,
+    values: Sequence[Any],
+    where: Callable[[Sequence[Any]], ColumnElement[bool]],
+) -> dict[Identity, Fields]:
+    """The public state of the rows of `spec` matching `where`, by identity; batched."""
+    id_columns = spec.identity_columns
+    states: dict[Identity, Fields] = {}
+    for chunk in _chunks(values):
+        stmt = select(*id_columns, *spec.fields.values()).select_from(spec.table)
+        for target, on in spec.joins:
+            stmt = stmt.join(target, on)
+        for row in connection.execute(stmt.where(where(chunk))):
+            identity = tuple(row[: len(id_columns)])
+            states[identity] = {
+                name: jsonable(value)
+                for name, value in zip(spec.fields, row[len(id_columns) :], strict=True)
+            }
+    if spec.lists and states:
+        parent_ids = [identity[0] for identity in states]
+        for name, list_field in spec.lists.items():
+            grouped: dict[Any, list[Any]] = {parent_id: [] for parent_id in parent_ids}
+            for chunk in _chunks(parent_ids):
+                stmt = select(list_field.parent_id, list_field.value)
+                if list_field.join is not None:
+                    stmt = stmt.join(*list_field.join)
+                for parent_id, value in connection.execute(
+                    stmt.where(list_field.parent_id.in_(chunk))
+                ):
+                    grouped[parent_id].append(jsonable(value))
+            for identity, fields in states.items():
+                fields[name] = sorted(grouped[identity[0]])
+    return states
+
+
+def load_states(
+    connection: Connection, resource_type: str, identities: Sequence[Identity]
+) -> dict[Identity, Fields]:
+    """The public state of each of these rows that exists, by identity (primary key tuple)."""
+    spec = SPECS[resource_type]
+    return _load(connection, spec, list(identities), lambda chunk: _identity_filter(spec, chunk))
+
+
+@dataclass
+class _Pending:
+    """What a transaction has touched so far: each resource's state before it first did."""
+
+    before: dict[tuple[str, Identity], Fields | None] = field(default_factory=dict)
+    explicit: list[AuditRecord] = field(default_factory=list)
+
+    def unseen(self, resource_type: str, identities: Iterable[Identity]) -> list[Identity]:
+        return list(dict.fromkeys(i for i in identities if (resource_type, i) not in self.before))
+
+
+def _pending(session: Session) -> _Pending:
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = _Pending()
+    assert isinstance(pending, _Pending)
+    return pending
+
+
+def _remember_existing(
+    session: Session, wanted: Mapping[str, list[Identity]], *, cascade: bool
+) -> None:
+    """Read and remember the current state of rows about to change, unless already known.
+
+    With `cascade`, the rows are about to be deleted: what the database deletes with them
+    (components and cells of an initiative, measurements of a KPI) is remembered too.
+    """
+    todo = {rtype: list(ids) for rtype, ids in wanted.items() if ids}
+    if not todo:
+        return
+    pending = _pending(session)
+    connection = session.connection()
+    while todo:
+        resource_type, identities = todo.popitem()
+        spec = SPECS[resource_type]
+        fresh = pending.unseen(resource_type, identities)
+        if fresh:
+            states = load_states(connection, resource_type, fresh)
+            for identity in fresh:
+                pending.before[(resource_type, identity)] = states.get(identity)
+        if not cascade or not identities:
+            continue
+        parent_ids = [identity[0] for identity in identities]
+        for rule in spec.cascades:
+            child = SPECS[rule.child_type]
+            child_ids = [
+                tuple(row)
+                for chunk in _chunks(parent_ids)
+                for row in connection.execute(
+                    select(*child.identity_columns).where(rule.parent_id.in_(chunk))
+                )
+            ]
+            if child_ids:
+                todo.setdefault(rule.child_type, []).extend(child_ids)
+
+
+def _resource_of(obj: Any, identity: Identity | None) -> tuple[str, Identity] | None:
+    """The resource an ORM object's change belongs to: itself, or the parent of a child row."""
+    spec = _SPEC_BY_MODEL.get(type(obj))
+    if spec is not None:
+        return (spec.resource_type, identity) if identity is not None else None
+    parent = _PARENT_OF_CHILD.get(type(obj))
+    if parent is None:
+        return None
+    parent_spec, parent_id = parent
+    value = getattr(obj, parent_id.key)
+    return (parent_spec.resource_type, (value,)) if value is not None else None
+
+
+def _group(resources: Iterable[tuple[str, Identity] | None]) -> dict[str, list[Identity]]:
+    grouped: dict[str, list[Identity]] = {}
+    for resource in resources:
+        if resource is not None:
+            grouped.setdefault(resource[0], []).append(resource[1])
+    return grouped
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    changed = [obj for obj in session.dirty if session.is_modified(obj)]
+    _remember_existing(
+        session, _group(_resource_of(o, inspect(o).identity) for o in changed), cascade=False
+    )
+    _remember_existing(
+        session,
+        _group(_resource_of(o, inspect(o).identity) for o in session.deleted),
+        cascade=True,
+    )
+    # A new child row of an existing parent (its parent id set directly) changes the parent.
+    _remember_existing(
+        session,
+        _group(_resource_of(o, None) for o in session.new if type(o) in _PARENT_OF_CHILD),
+        cascade=False,
+    )
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    pending = _pending(session)
+    for obj in session.new:
+        spec = _SPEC_BY_MODEL.get(type(obj))
+        if spec is None:
+            continue
+        identity = tuple(inspect(spec.model).primary_key_from_instance(obj))
+        pending.before.setdefault((spec.resource_type, identity), None)
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    """Bulk UPDATE/DELETE through the session: remember the rows they are about to touch."""
+    if not (state.is_update or state.is_delete):
+        return
+    statement: Any = state.statement
+    table = getattr(statement, "table", None)
+    name = getattr(table, "name", None)
+    if name is None:
+        return
+    where = statement.whereclause
+    spec = _SPEC_BY_TABLE.get(name)
+    connection = state.session.connection()
+    if spec is not None:
+        stmt = select(*spec.identity_columns)
+        if where is not None:
+            stmt = stmt.where(where)
+        identities = [tuple(row) for row in connection.execute(stmt)]
+        _remember_existing(state.session, {spec.resource_type: identities}, cascade=state.is_delete)
+        return
+    parent = _PARENT_BY_CHILD_TABLE.get(name)
+    if parent is not None:
+        parent_spec, parent_id = parent
+        stmt = select(parent_id).distinct()
+        if where is not None:
+            stmt = stmt.where(where)
+        parents = [tuple(row) for row in connection.execute(stmt)]
+        _remember_existing(state.session, {parent_spec.resource_type: parents}, cascade=False)
+
+
+def _entries(connection: Connection, pending: _Pending) -> list[AuditRecord]:
+    """The transaction's entries: remembered states against the states now, merged by key."""
+    by_type = _group(pending.before)
+    after = {rtype: load_states(connection, rtype, ids) for rtype, ids in by_type.items()}
+    merged: dict[tuple[str, str], list[Fields | None]] = {}
+    for (resource_type, identity), before in pending.before.items():
+        now = after[resource_type].get(identity)
+        known = before if before is not None else now
+        if known is None:
+            continue  # created and deleted within the transaction
+        resource_key = SPECS[resource_type].key_of(known)
+        slot = merged.get((resource_type, resource_key))
+        if slot is None:
+            merged[(resource_type, resource_key)] = [before, now]
+        else:
+            # The same resource under another row id: deleted and inserted again.
+            slot[0] = slot[0] if slot[0] is not None else before
+            slot[1] = now if now is not None else slot[1]
+    records: list[AuditRecord] = []
+    for (resource_type, resource_key), (before, now) in merged.items():
+        if before == now:
+            continue
+        action: AuditAction = "create" if before is None else "delete" if now is None else "update"
+        records.append(AuditRecord(action, resource_type, resource_key, before, now))  # type: ignore[arg-type]
+    return records + [r for r in pending.explicit if r.action != "update" or r.before != r.after]
+
+
+def _write(connection: Connection, actor: str, records: Sequence[AuditRecord]) -> None:
+    if not records:
+        return
+    if connection.dialect.name == "postgresql":
+        # Held until COMMIT: ids are handed out in commit order (see the module docstring).
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _FEED_LOCK_ID})
+    at = utcnow()
+    rows = [
+        {
+            "at": at,
+            "actor": actor,
+            "action": r.action,
+            "resource_type": r.resource_type,
+            "resource_key": r.resource_key,
+            "before": r.before,
+            "after": r.after,
+        }
+        for r in records
+    ]
+    table: Table = AuditEntry.__table__  # type: ignore[assignment]
+    for chunk in _chunks(rows):
+        connection.execute(insert(table).values(list(chunk)))
+
+
+def actor_of(session: Session) -> str:
+    """Who the session's changes are attributed to: the API key's name, or `system`."""
+    actor = session.info.get("actor")
+    return actor if isinstance(actor, str) and actor else SYSTEM_ACTOR
+
+
+def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint; the entries are written when the whole transaction commits
+    session.flush()
+    pending = session.info.pop(_PENDING, None)
+    if not isinstance(pending, _Pending):
+        return
+    connection = session.connection()
+    _write(connection, actor_of(session), _entries(connection, pending))
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def install(sessions: sessionmaker[Session]) -> None:
+    """Audit every change made through sessions of this factory."""
+    event.listen(sessions, "before_flush", _before_flush)
+    event.listen(sessions, "after_flush", _after_flush)
+    event.listen(sessions, "do_orm_execute", _on_execute)
+    event.listen(sessions, "before_commit", _before_commit)
+    event.listen(sessions, "after_transaction_end", _after_transaction_end)
+
+
+# For writers that bypass the ORM (a bulk import with Core).
+
+
+def watch(
+    session: Session,
+    resource_type: ResourceType,
+    identities: Iterable[Identity],
+    *,
+    inserted: bool = False,
+) -> None:
+    """Have rows changed with Core audited like ORM changes, at commit.
+
+    Call it *before* updating or deleting rows with Core (their state now is the `before`;
+    a delete's database cascade is followed), and *after* inserting rows, with
+    `inserted=True`. Identities are primary-key tuples: `(id,)` for most resources,
+    `(component_id, role)` for a RACI cell, `(code,)` for a rule. Child rows (tags, KPI
+    owners and initiatives) are covered by watching their parent. Rows whose public state
+    ends up unchanged write nothing.
+    """
+    if inserted:
+        pending = _pending(session)
+        for identity in identities:
+            pending.before.setdefault((resource_type, tuple(identity)), None)
+        return
+    _remember_existing(session, {resource_type: [tuple(i) for i in identities]}, cascade=True)
+
+
+def record(session: Session, entries: Iterable[AuditRecord]) -> None:
+    """Entries computed by the caller, written at commit with the transaction's others.
+
+    They are inserted, with `at` and `actor` filled in, in the same multi-row insert as the
+    entries of the transaction's ORM changes, when the session commits; an `update` whose
+    `before` equals its `after` is dropped. Nothing is written if the transaction rolls back.
+    """
+    _pending(session).explicit.extend(entries)

@@ -1,0 +1,45 @@
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from app.audit.recorder import AuditAction, ResourceType
+from app.schemas import ReadModel
+
+
+class AuditEntryRead(ReadModel):
+    """One change to one resource: who, when, what it was before and after."""
+
+    id: int = Field(description="Orders the feed: later changes have larger ids.")
+    at: datetime
+    actor: str = Field(
+        description="The name of the API key that made the change; `system` for the CLI.",
+        examples=["pmo-tool"],
+    )
+    action: AuditAction
+    resource_type: ResourceType
+    resource_key: str = Field(
+        description="The resource's public address: `CMO`, `support-chatbot`, "
+        "`support-chatbot/nlu` (component), `support-chatbot/nlu/CIO` (RACI cell), "
+        "`csat/2026-10-31T00:00:00Z` (measurement).",
+        examples=["support-chatbot/nlu/CIO"],
+    )
+    before: dict[str, Any] | None = Field(
+        description="The public fields before the change; null for a create."
+    )
+    after: dict[str, Any] | None = Field(
+        description="The public fields after the change; null for a delete."
+    )
+
+
+class AuditPage(ReadModel):
+    """One page of the change feed. `next_cursor` is never null: keep it and poll with it."""
+
+    items: list[AuditEntryRead]
+    next_cursor: str = Field(
+        description="Continues after the last entry of this page (or where the given cursor "
+        "was, if the page is empty). Poll with it to get later changes, each exactly once."
+    )
+    has_more: bool = Field(
+        description="True when more entries already wait; false when you are caught up."
+    )
