@@ -17,6 +17,8 @@ from app.config import Settings, get_settings
 from app.db import Database, make_engine
 from app.health import router as health_router
 from app.http import API_PREFIX
+from app.idempotency.middleware import IdempotencyMiddleware
+from app.idempotency.middleware import document as document_idempotency_key
 from app.imports.router import router as imports_router
 from app.initiatives.router import router as initiatives_router
 from app.keys import service as keys_service
@@ -158,6 +160,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
     )
     problems.install(app)
+    # Inside the body guard (added after it), so that oversized bodies never reach it.
+    app.add_middleware(
+        IdempotencyMiddleware,
+        database=app.state.database,
+        ttl_hours=settings.idempotency_ttl_hours,
+        path_prefix=API_PREFIX + "/",
+    )
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
     app.include_router(health_router)
     app.include_router(_api_router())
@@ -175,6 +184,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
                 PROBLEM_SCHEMA
             )
+            document_idempotency_key(schema, API_PREFIX + "/")
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -1,0 +1,279 @@
+"""`Idempotency-Key` on POST: the first answer is kept and replayed to retries.
+
+A pure ASGI middleware, so that it sees the exact answer (status, headers, body) and can
+replay it without running the route again. The records live in the database
+(`app.idempotency.service`), so replays work across processes and workers.
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.db import Database, utcnow
+from app.errors import PROBLEM_JSON, Conflict, DomainError, Unprocessable
+from app.idempotency import service
+from app.idempotency.service import (
+    Claimed,
+    ClaimOutcome,
+    InFlight,
+    Mismatch,
+    Replay,
+    StoredResponse,
+)
+
+log = logging.getLogger("raci.idempotency")
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_LOC = ["header", HEADER]
+
+T = TypeVar("T")
+
+
+class IdempotencyMiddleware:
+    """Replays the first answer to a POST carrying `Idempotency-Key` (per API key)."""
+
+    def __init__(
+        self, app: ASGIApp, *, database: Database, ttl_hours: int, path_prefix: str
+    ) -> None:
+        self.app = app
+        self.database = database
+        self.ttl = timedelta(hours=ttl_hours)
+        self.path_prefix = path_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not scope["path"].startswith(self.path_prefix)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        idempotency_key = headers.get(HEADER)
+        secret = _bearer_secret(headers.get("authorization", ""))
+        if idempotency_key is None or secret is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await _read_body(receive)
+        except HTTPException as exc:  # the body guard's 413 for a streamed body
+            await _send_problem(send, exc.status_code, "Payload too large", str(exc.detail))
+            return
+        except ClientDisconnect:
+            return
+        receive = _replaying(body, receive)
+        try:
+            outcome = await self._claim(scope, secret, idempotency_key, body)
+        except DomainError as error:
+            await _send_error(send, error)
+            return
+        except SQLAlchemyError:
+            log.exception("idempotency record unavailable")
+            await _send_problem(
+                send,
+                503,
+                "Service unavailable",
+                "The database is busy; retry shortly",
+                {"Retry-After": "1"},
+            )
+            return
+        if outcome is None:  # not a valid API key: let the route answer 401
+            await self.app(scope, receive, send)
+        elif isinstance(outcome, Replay):
+            await _send_stored(send, outcome.response)
+        elif isinstance(outcome, Mismatch):
+            await _send_error(
+                send,
+                Unprocessable(
+                    f"This {HEADER} was already used for another request (another body, path "
+                    "or query); use a new key for a new request",
+                    [{"loc": _LOC, "msg": "was used for another request"}],
+                ),
+            )
+        elif isinstance(outcome, InFlight):
+            busy = Conflict(f"A request with this {HEADER} is still being processed; retry shortly")
+            busy.headers = {"Retry-After": "1"}
+            await _send_error(send, busy)
+        else:
+            await self._run_first(scope, receive, send, outcome)
+
+    async def _claim(
+        self, scope: Scope, secret: str, idempotency_key: str, body: bytes
+    ) -> ClaimOutcome | None:
+        def claim() -> ClaimOutcome | None:
+            with self.database.transaction(write=False) as session:
+                name = service.api_key_name(session, secret)
+            if name is None:
+                return None
+            if not service.is_valid_key(idempotency_key):
+                raise Unprocessable.at(
+                    _LOC, f"must be 1 to {service.MAX_KEY_LENGTH} printable ASCII characters"
+                )
+            fingerprint = service.request_hash(
+                "POST", scope["path"], scope.get("query_string", b"").decode("latin-1"), body
+            )
+            with self.database.transaction(write=True) as session:
+                return service.claim(
+                    session,
+                    api_key_name=name,
+                    idempotency_key=idempotency_key,
+                    method="POST",
+                    path=scope["path"],
+                    fingerprint=fingerprint,
+                    now=utcnow(),
+                    ttl=self.ttl,
+                )
+
+        return await run_in_threadpool(claim)
+
+    async def _run_first(self, scope: Scope, receive: Receive, send: Send, claim: Claimed) -> None:
+        """Do the work, forwarding the answer as it comes and keeping a copy of it."""
+        status = 0
+        response_headers: list[tuple[str, str]] = []
+        chunks: list[bytes] = []
+        complete = False
+
+        async def capturing_send(message: Message) -> None:
+            nonlocal status, response_headers, complete
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_headers = [
+                    (k.decode("latin-1").lower(), v.decode("latin-1"))
+                    for k, v in message.get("headers", [])
+                ]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                complete = not message.get("more_body", False)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capturing_send)
+        finally:
+            answer = StoredResponse(status, response_headers, b"".join(chunks))
+            if complete and _keepable(answer):
+                await self._in_transaction(service.complete, claim.record_id, answer)
+            else:
+                await self._in_transaction(service.release, claim.record_id)
+
+    async def _in_transaction(self, action: Callable[..., T], *args: Any) -> None:
+        def run() -> None:
+            with self.database.transaction(write=True) as session:
+                action(session, *args)
+
+        try:
+            await run_in_threadpool(run)
+        except SQLAlchemyError:
+            # The answer has been sent; the in-flight record expires with its lease.
+            log.exception("could not store the answer for an idempotency key")
+
+
+def _keepable(answer: StoredResponse) -> bool:
+    """5xx answers are not kept (the client may retry), nor answers carrying a secret."""
+    if answer.status >= 500 or answer.status < 200:
+        return False
+    cache_control = next((v for k, v in answer.headers if k == "cache-control"), "")
+    return "no-store" not in cache_control.lower()
+
+
+def _bearer_secret(authorization: str) -> str | None:
+    scheme, _, secret = authorization.partition(" ")
+    secret = secret.strip()
+    return secret if scheme.lower() == "bearer" and secret else None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app the body already read, then defers to the real one."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _send_stored(send: Send, stored: StoredResponse) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
+    headers += [
+        (b"content-length", str(len(stored.body)).encode()),
+        (REPLAYED_HEADER.lower().encode(), b"true"),
+    ]
+    await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+    await send({"type": "http.response.body", "body": stored.body})
+
+
+async def _send_error(send: Send, error: DomainError) -> None:
+    await _send_problem(send, error.status, error.title, error.detail, error.headers, error)
+
+
+async def _send_problem(
+    send: Send,
+    status: int,
+    title: str,
+    detail: str,
+    extra_headers: dict[str, str] | None = None,
+    error: DomainError | None = None,
+) -> None:
+    body = json.dumps(
+        error.body()
+        if error is not None
+        else {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    ).encode()
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    headers += [
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (extra_headers or {}).items()
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def document(schema: dict[str, Any], path_prefix: str) -> None:
+    """Add the `Idempotency-Key` header to every POST operation under `path_prefix`."""
+    components = schema.setdefault("components", {})
+    components.setdefault("parameters", {})["IdempotencyKey"] = {
+        "name": HEADER,
+        "in": "header",
+        "required": False,
+        "description": (
+            "Makes a retry safe: the same key with the same request (path, query and body) "
+            "within 24 hours replays the first answer, with "
+            f"`{REPLAYED_HEADER}: true`, without doing the work again. The same key with "
+            "another request is a 422; while the first request is still running, a 409 "
+            "(retry after `Retry-After`). Keys are per API key; 5xx answers are not kept, "
+            "nor answers carrying a secret (a new API key)."
+        ),
+        "schema": {"type": "string", "minLength": 1, "maxLength": service.MAX_KEY_LENGTH},
+        "example": "9f1c2e2a-2d4b-4c7e-9a51-0b6a1d1f0c3e",
+    }
+    reference = {"$ref": "#/components/parameters/IdempotencyKey"}
+    for path, operations in schema.get("paths", {}).items():
+        post = operations.get("post")
+        if path.startswith(path_prefix) and post is not None:
+            post.setdefault("parameters", []).append(reference)
