@@ -33,7 +33,8 @@ def project_dir() -> Path:
     """The folder holding `migrations/` (and usually `alembic.ini`)."""
     candidates = _candidates()
     for folder in candidates:
-        if (folder / "migrations" / "env.py").is_file():
+        migrations = folder / "migrations"
+        if (migrations / "env.py").is_file() and (migrations / "versions").is_dir():
             return folder
     looked = " and ".join(str(folder) for folder in candidates)
     raise MigrationsNotFound(
