@@ -69,7 +69,9 @@ class Unprocessable(DomainError):
     status, title, slug = 422, "Validation failed", "validation-failed"
 
     def __init__(self, detail: str, errors: Sequence[dict[str, Any]] = ()) -> None:
-        super().__init__(detail, errors=list(errors))
+        super().__init__(
+            detail, errors=[{**e, "path": e.get("path") or loc_path(e["loc"])} for e in errors]
+        )
 
     @classmethod
     def at(cls, loc: Sequence[str | int], msg: str) -> "Unprocessable":
@@ -82,6 +84,16 @@ class TooManyRequests(DomainError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.headers = {"Retry-After": str(retry_after)}
+
+
+def loc_path(loc: Sequence[Any]) -> str:
+    """A location as a readable path: `["body", "initiatives", 3, "raci", "CIO"]` becomes
+    `initiatives[3].raci.CIO`."""
+    parts = list(loc[1:] if loc and loc[0] == "body" else loc)
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
 
 
 def problem_body(

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.errors import PROBLEM_JSON, DomainError, problem_body
+from app.errors import PROBLEM_JSON, DomainError, Unprocessable, problem_body
 from app.resources import summarise, unprocessable_from
 
 log = logging.getLogger("raci.errors")
@@ -54,13 +54,7 @@ def _request_validation(_: Request, exc: Exception) -> JSONResponse:
             "urn:raci:problem:malformed-json",
         )
     errors = [{"loc": list(error["loc"]), "msg": error["msg"]} for error in raw]
-    return problem_response(
-        422,
-        "Validation failed",
-        summarise(errors),
-        "urn:raci:problem:validation-failed",
-        errors=errors,
-    )
+    return _domain_error(_, Unprocessable(summarise(errors), errors))
 
 
 def _pydantic_validation(_: Request, exc: Exception) -> JSONResponse:

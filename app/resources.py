@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from app.errors import Conflict, Unprocessable
+from app.errors import Conflict, Unprocessable, loc_path
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -53,7 +53,7 @@ def summarise(errors: Sequence[Mapping[str, Any]]) -> str:
     if not errors:
         return "The request is not valid"
     first = errors[0]
-    where = ".".join(str(part) for part in first["loc"] if part not in ("body",))
+    where = loc_path(first["loc"])
     text = f"{where}: {first['msg']}" if where else str(first["msg"])
     return text if len(errors) == 1 else f"{text} (and {len(errors) - 1} more)"
 

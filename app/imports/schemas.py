@@ -1,0 +1,74 @@
+"""The bulk import document and its answer."""
+
+from pydantic import BaseModel, Field
+
+from app.capabilities.schemas import CapabilityCreate
+from app.identifiers import Key
+from app.initiatives.schemas import InitiativeDocument
+from app.kpis.schemas import KpiCreate, MeasurementCreate
+from app.roles.schemas import RoleCreate
+from app.schemas import WriteModel
+
+MAX_ITEMS = 100_000
+
+_EXAMPLE_INITIATIVE = {
+    "key": "support-chatbot",
+    "name": "Customer support chatbot",
+    "kind": "chatbot",
+    "status": "active",
+    "portfolio": "joint",
+    "sponsor": "CMO",
+    "components": [
+        {
+            "key": "nlu",
+            "name": "NLU engine",
+            "capability": "conversational-ai",
+            "raci": {"CIO": "AR", "CMO": "C"},
+        },
+        {"key": "persona", "name": "Conversation design", "raci": {"CMO": "A", "CDO": "R"}},
+    ],
+}
+
+
+class ImportDocument(WriteModel):
+    """A whole portfolio, or any part of it, applied as one transaction: all or nothing.
+
+    Items may refer to items of the same document (a component to a capability defined
+    above it, a KPI to an initiative of the document). Each initiative is a nested document:
+    when it carries `components`, its components and cells become exactly those.
+    """
+
+    roles: list[RoleCreate] = Field(default_factory=list, max_length=1_000)
+    capabilities: list[CapabilityCreate] = Field(default_factory=list, max_length=MAX_ITEMS)
+    initiatives: list[InitiativeDocument] = Field(
+        default_factory=list, max_length=MAX_ITEMS, examples=[[_EXAMPLE_INITIATIVE]]
+    )
+    kpis: list[KpiCreate] = Field(default_factory=list, max_length=MAX_ITEMS)
+    measurements: dict[Key, list[MeasurementCreate]] = Field(
+        default_factory=dict,
+        max_length=MAX_ITEMS,
+        description="Measurements by KPI key. A measurement already stored with the same value "
+        "is unchanged; with another value it is an error.",
+        examples=[{"csat": [{"value": 74, "measured_at": "2026-10-31T00:00:00Z"}]}],
+    )
+
+
+class Counts(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = Field(
+        default=0, description="Components and cells removed because a document left them out."
+    )
+
+
+class ImportResult(BaseModel):
+    """What the import did, per resource. A second identical import is all `unchanged`."""
+
+    roles: Counts = Field(default_factory=Counts)
+    capabilities: Counts = Field(default_factory=Counts)
+    initiatives: Counts = Field(default_factory=Counts)
+    components: Counts = Field(default_factory=Counts)
+    raci_cells: Counts = Field(default_factory=Counts)
+    kpis: Counts = Field(default_factory=Counts)
+    measurements: Counts = Field(default_factory=Counts)

@@ -1,0 +1,228 @@
+"""What the database holds of the resources an import document names, read set-based.
+
+A fixed number of queries per kind of resource (batched for long key lists), plain rows,
+no ORM objects: an import of thousands of initiatives reads them in a few statements.
+"""
+
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.capabilities.models import Capability
+from app.components.models import Component
+from app.initiatives.models import Initiative, InitiativeTag
+from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
+from app.raci.models import RaciCell
+from app.roles.models import Role
+
+BATCH = 500
+
+ROLE_FIELDS = ("name", "description")
+CAPABILITY_FIELDS = ("name", "domain", "description", "agreed_owner", "rationale")
+INITIATIVE_FIELDS = (
+    "name",
+    "kind",
+    "status",
+    "portfolio",
+    "sponsor",
+    "goals",
+    "use_cases",
+    "feasibility",
+    "priority",
+    "start_date",
+    "end_date",
+    "external_ref",
+)
+COMPONENT_FIELDS = ("name", "capability", "description")
+KPI_FIELDS = ("name", "unit", "direction", "baseline", "baseline_date", "target", "target_date")
+
+Fields = dict[str, Any]
+
+
+@dataclass
+class Stored:
+    """A stored row: its id and its writable fields."""
+
+    id: int
+    fields: Fields
+
+
+@dataclass
+class StoredCell:
+    raci: str
+    rationale: str | None
+
+
+@dataclass
+class StoredComponent(Stored):
+    cells: dict[str, StoredCell] = field(default_factory=dict)
+
+
+@dataclass
+class StoredInitiative(Stored):
+    tags: list[str] = field(default_factory=list)
+    components: dict[str, StoredComponent] = field(default_factory=dict)
+
+
+@dataclass
+class StoredKpi(Stored):
+    owners: list[str] = field(default_factory=list)
+    initiatives: list[str] = field(default_factory=list)
+    measurements: dict[datetime, float] = field(default_factory=dict)
+
+
+@dataclass
+class PortfolioState:
+    roles: dict[str, Stored]
+    capabilities: dict[str, Stored]
+    initiatives: dict[str, StoredInitiative]
+    other_initiatives: dict[str, int]
+    kpis: dict[str, StoredKpi]
+
+
+def batches(values: Collection[Any]) -> Iterator[list[Any]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), BATCH):
+        yield ordered[start : start + BATCH]
+
+
+def _rows(session: Session, statement: Any) -> Sequence[Any]:
+    return session.execute(statement).all()
+
+
+def lock_for_import(session: Session) -> None:
+    """Imports run one at a time (PostgreSQL; SQLite's write lock already serialises them).
+
+    Two overlapping pushes then never interleave, and each sees what the other committed.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('raci.import'))"))
+
+
+def load_state(
+    session: Session,
+    *,
+    initiative_keys: Collection[str],
+    referenced_initiative_keys: Collection[str],
+    kpi_keys: Collection[str],
+) -> PortfolioState:
+    """The stored roles and capabilities (all), and the initiatives and KPIs named."""
+    roles = {
+        row.code: Stored(row.id, {name: getattr(row, name) for name in ROLE_FIELDS})
+        for row in _rows(
+            session, select(Role.id, Role.code, *[getattr(Role, n) for n in ROLE_FIELDS])
+        )
+    }
+    capabilities = {
+        row.key: Stored(row.id, {name: getattr(row, name) for name in CAPABILITY_FIELDS})
+        for row in _rows(
+            session,
+            select(
+                Capability.id, Capability.key, *[getattr(Capability, n) for n in CAPABILITY_FIELDS]
+            ),
+        )
+    }
+    initiatives = _load_initiatives(session, initiative_keys)
+    others = set(referenced_initiative_keys) - set(initiatives)
+    other_ids: dict[str, int] = {}
+    for chunk in batches(others):
+        statement = select(Initiative.key, Initiative.id).where(Initiative.key.in_(chunk))
+        other_ids.update({row.key: row.id for row in session.execute(statement)})
+    return PortfolioState(
+        roles, capabilities, initiatives, other_ids, _load_kpis(session, kpi_keys)
+    )
+
+
+def _load_initiatives(session: Session, keys: Collection[str]) -> dict[str, StoredInitiative]:
+    initiatives: dict[str, StoredInitiative] = {}
+    columns = [getattr(Initiative, name) for name in INITIATIVE_FIELDS]
+    for chunk in batches(keys):
+        # Row locks in key order: a concurrent edit of one of these initiatives waits for the
+        # import, and then finds its version raised (409/412) instead of being overwritten.
+        statement = (
+            select(Initiative.id, Initiative.key, *columns)
+            .where(Initiative.key.in_(chunk))
+            .order_by(Initiative.key)
+            .with_for_update(of=Initiative)
+        )
+        for row in _rows(session, statement):
+            initiatives[row.key] = StoredInitiative(
+                row.id, {name: getattr(row, name) for name in INITIATIVE_FIELDS}
+            )
+    by_id = {stored.id: stored for stored in initiatives.values()}
+    components_by_id: dict[int, StoredComponent] = {}
+    for chunk in batches(by_id):
+        for tag_row in _rows(
+            session,
+            select(InitiativeTag.initiative_id, InitiativeTag.tag)
+            .where(InitiativeTag.initiative_id.in_(chunk))
+            .order_by(InitiativeTag.tag),
+        ):
+            by_id[tag_row.initiative_id].tags.append(tag_row.tag)
+        for row in _rows(
+            session,
+            select(
+                Component.id,
+                Component.initiative_id,
+                Component.key,
+                *[getattr(Component, name) for name in COMPONENT_FIELDS],
+            ).where(Component.initiative_id.in_(chunk)),
+        ):
+            component = StoredComponent(
+                row.id, {name: getattr(row, name) for name in COMPONENT_FIELDS}
+            )
+            by_id[row.initiative_id].components[row.key] = component
+            components_by_id[row.id] = component
+        for cell in _rows(
+            session,
+            select(RaciCell.component_id, RaciCell.role, RaciCell.raci, RaciCell.rationale)
+            .join(Component, Component.id == RaciCell.component_id)
+            .where(Component.initiative_id.in_(chunk)),
+        ):
+            components_by_id[cell.component_id].cells[cell.role] = StoredCell(
+                cell.raci, cell.rationale
+            )
+    return initiatives
+
+
+def _load_kpis(session: Session, keys: Collection[str]) -> dict[str, StoredKpi]:
+    kpis: dict[str, StoredKpi] = {}
+    columns = [getattr(Kpi, name) for name in KPI_FIELDS]
+    for chunk in batches(keys):
+        statement = (
+            select(Kpi.id, Kpi.key, *columns)
+            .where(Kpi.key.in_(chunk))
+            .order_by(Kpi.key)
+            .with_for_update(of=Kpi)
+        )
+        for row in _rows(session, statement):
+            kpis[row.key] = StoredKpi(row.id, {name: getattr(row, name) for name in KPI_FIELDS})
+    by_id = {stored.id: stored for stored in kpis.values()}
+    for chunk in batches(by_id):
+        for row in _rows(
+            session,
+            select(KpiOwner.kpi_id, KpiOwner.role)
+            .where(KpiOwner.kpi_id.in_(chunk))
+            .order_by(KpiOwner.role),
+        ):
+            by_id[row.kpi_id].owners.append(row.role)
+        for row in _rows(
+            session,
+            select(KpiInitiative.kpi_id, Initiative.key)
+            .join(Initiative, Initiative.id == KpiInitiative.initiative_id)
+            .where(KpiInitiative.kpi_id.in_(chunk))
+            .order_by(Initiative.key),
+        ):
+            by_id[row.kpi_id].initiatives.append(row.key)
+        for row in _rows(
+            session,
+            select(Measurement.kpi_id, Measurement.measured_at, Measurement.value).where(
+                Measurement.kpi_id.in_(chunk)
+            ),
+        ):
+            by_id[row.kpi_id].measurements[row.measured_at] = row.value
+    return kpis
