@@ -142,6 +142,13 @@ def _as_tuples(findings: list[Finding]) -> set[RefFinding]:
     rules=rule_settings,
     as_of=as_of_days,
     include_closed=st.booleans(),
+    filters=st.fixed_dictionaries(
+        {
+            "initiatives": st.none() | st.frozensets(st.sampled_from(["i0", "i1", "i9"])),
+            "portfolios": st.none() | st.frozensets(st.sampled_from(["marketing", "it"])),
+            "roles": st.none() | st.frozensets(st.sampled_from(ROLES), min_size=1),
+        }
+    ),
 )
 def test_findings_equal_the_reference_on_random_portfolios(
     _session_database: tuple[Database, dict[str, Any]],
@@ -149,6 +156,7 @@ def test_findings_equal_the_reference_on_random_portfolios(
     rules: dict[str, tuple[bool, str]],
     as_of: date,
     include_closed: bool,
+    filters: dict[str, Any],
 ) -> None:
     database, seed = _session_database
     _load(database, seed, document, rules)
@@ -161,6 +169,25 @@ def test_findings_equal_the_reference_on_random_portfolios(
     assert len(report.findings) == len(expected)  # no duplicates
     assert report.findings == sorted(report.findings, key=Finding.sort_key)
     assert sum(report.by_rule.values()) == sum(report.by_severity.values()) == report.total
+
+    # Filters: initiative and portfolio match the finding's initiative, role its roles.
+    with database.transaction(write=False) as session:
+        filtered = findings_report(
+            session, FindingsQuery(include_closed=include_closed, as_of=as_of, **filters)
+        )
+    portfolio_of = {i["key"]: i["portfolio"] for i in document["initiatives"]}
+    wanted_initiatives, wanted_portfolios = filters["initiatives"], filters["portfolios"]
+    wanted_roles = filters["roles"]
+    assert _as_tuples(filtered.findings) == {
+        f
+        for f in expected
+        if (wanted_initiatives is None or f[2] in wanted_initiatives)
+        and (
+            wanted_portfolios is None
+            or (f[2] is not None and portfolio_of[f[2]] in wanted_portfolios)
+        )
+        and (wanted_roles is None or wanted_roles.intersection(f[6]))
+    }
 
 
 @settings(

@@ -6,7 +6,7 @@ write a function `(facts) -> Iterator[Finding]` here and register it in CHECKS.
 
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from app.rules.catalog import (
 from app.rules.service import rule_states
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Finding:
     rule: str
     initiative: str | None
@@ -315,11 +315,10 @@ def findings_report(
             or (scope.narrowed and not check.per_initiative)
         ):
             continue
-        findings.extend(
-            replace(finding, severity=state.severity)
-            for finding in check.check(facts)
-            if query.roles is None or not query.roles.isdisjoint(finding.roles)
-        )
+        for finding in check.check(facts):
+            if query.roles is None or not query.roles.isdisjoint(finding.roles):
+                finding.severity = state.severity
+                findings.append(finding)
     findings.sort(key=Finding.sort_key)
     rule_counts = Counter(finding.rule for finding in findings)
     severity_counts = Counter(finding.severity for finding in findings)
