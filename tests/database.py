@@ -79,3 +79,23 @@ def reset(engine: Engine, seed: dict[str, list[dict[str, Any]]]) -> None:
         for table_name, rows in seed.items():
             if rows:
                 connection.execute(insert(Base.metadata.tables[table_name]), rows)
+
+
+PORTFOLIO_TABLES = (
+    "measurement",
+    "kpi_initiative",
+    "kpi_owner",
+    "kpi",
+    "raci_cell",
+    "component",
+    "initiative_tag",
+    "initiative",
+    "capability",
+)
+
+
+def wipe_portfolio(engine: Engine) -> None:
+    """Remove the portfolio (not the keys, roles or rules): an empty database to import into."""
+    with engine.begin() as connection:
+        for name in PORTFOLIO_TABLES:
+            connection.execute(Base.metadata.tables[name].delete())
