@@ -7,20 +7,20 @@ PostgreSQL), joined to component, initiative and capability. Each kind of fact i
 only when a rule asks for it.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.capabilities.models import Capability
 from app.components.models import Component
 from app.identifiers import ACCOUNTABLE, RESPONSIBLE
 from app.initiatives.models import LIVE_STATUSES, Initiative
-from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
-from app.kpis.status import KpiStatus, KpiTargets, end_of_day, kpi_status
+from app.kpis.measurements import latest_measurements
+from app.kpis.models import Kpi, KpiInitiative, KpiOwner
+from app.kpis.status import KpiStatus, KpiTargets, kpi_status
 from app.raci.models import RaciCell
 
 ROLE_SEPARATOR = ","  # role codes never contain one
@@ -195,26 +195,6 @@ def initiative_facts(session: Session, scope: ReportScope) -> list[InitiativeFac
     return [InitiativeFacts(*row) for row in session.execute(stmt)]
 
 
-def latest_measurements(
-    session: Session, as_of: date, kpi_ids: Sequence[int] | None = None
-) -> dict[int, tuple[float, datetime]]:
-    """The newest measurement of each KPI taken on or before `as_of`, by KPI id, in one query."""
-    cutoff = Measurement.measured_at <= end_of_day(as_of)
-    newest = select(Measurement.kpi_id, func.max(Measurement.measured_at).label("measured_at"))
-    newest = newest.where(cutoff)
-    if kpi_ids is not None:
-        newest = newest.where(Measurement.kpi_id.in_(kpi_ids))
-    newest_sq = newest.group_by(Measurement.kpi_id).subquery("newest")
-    stmt = select(Measurement.kpi_id, Measurement.value, Measurement.measured_at).join(
-        newest_sq,
-        and_(
-            Measurement.kpi_id == newest_sq.c.kpi_id,
-            Measurement.measured_at == newest_sq.c.measured_at,
-        ),
-    )
-    return {kpi_id: (value, at) for kpi_id, value, at in session.execute(stmt)}
-
-
 def kpi_facts(session: Session, scope: ReportScope) -> list[KpiFacts]:
     """Every KPI that counts, with its status as of `scope.as_of`: two queries in all.
 
@@ -265,7 +245,8 @@ def kpi_facts(session: Session, scope: ReportScope) -> list[KpiFacts]:
         target_date,
         owner_codes,
     ) in rows:
-        value, at = latest.get(kpi_id, (None, None))
+        newest = latest.get(kpi_id)
+        value, at = (newest.value, newest.measured_at) if newest else (None, None)
         targets = KpiTargets(direction, baseline, baseline_date, target, target_date)
         facts.append(
             KpiFacts(
