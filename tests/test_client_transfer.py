@@ -23,10 +23,8 @@ from tests.test_client_reports import Recorder, raci
 
 
 def _has_route(app: FastAPI, method: str, path: str) -> bool:
-    return any(
-        getattr(route, "path", None) == path and method in getattr(route, "methods", set())
-        for route in app.routes
-    )
+    # The OpenAPI document, not app.routes: included routers may be resolved lazily.
+    return method.lower() in app.openapi().get("paths", {}).get(path, {})
 
 
 @pytest.fixture
@@ -175,7 +173,7 @@ def test_upload_chunks_yield_the_whole_body_and_report_each_chunk() -> None:
 def test_a_streamed_upload_with_progress_reaches_the_server_whole(client: TestClient) -> None:
     document = demo_portfolio()
     # Padding makes the body span many chunks without changing what it means.
-    body = json.dumps(document, indent=40).encode()
+    body = json.dumps(document, indent=200).encode()
     assert len(body) > 200_000
     response = post_import(RaciClient(client), body, show_progress=True)
     assert response.status_code == 200, response.text
@@ -225,9 +223,10 @@ def test_a_csv_import_sets_the_cells_in_one_import(
     file = tmp_path / "matrix.csv"
     file.write_text(MATRIX_CSV, encoding="utf-8")
     persona_before = matrix_cells(client, "support-chatbot")["persona"]
+    before = len(recorded.requests)
     result = raci(client, "import", "--csv", str(file))
     assert result.exit_code == 0, result.output
-    assert [r.method for r in recorded.requests] == ["GET", "GET", "POST"]
+    assert [r.method for r in recorded.requests[before:]] == ["GET", "GET", "POST"]
     cells = matrix_cells(client, "support-chatbot")
     assert cells["crm-feed"] == {"CDO": "AR", "CMO": "I"}
     assert cells["faq"] == {"CMO": "AR"}
@@ -245,8 +244,9 @@ def test_the_matrix_csv_export_imports_back_with_initiative_named(
 ) -> None:
     exported = raci(client, "report", "matrix", "support-chatbot", "--format", "csv")
     assert exported.exit_code == 0, exported.output
-    edited = exported.stdout.replace("\r\nnlu,NLU engine,,,AR,C", "\r\nnlu,NLU engine,,,AR,")
-    assert edited != exported.stdout
+    sent = exported.stdout_bytes.decode()
+    edited = sent.replace("\r\nnlu,NLU engine,,,AR,C", "\r\nnlu,NLU engine,,,AR,")
+    assert edited != sent
     file = tmp_path / "support-chatbot.csv"
     file.write_text(edited, encoding="utf-8", newline="")
     result = raci(client, "import", "--csv", str(file), "--initiative", "support-chatbot")
