@@ -1,11 +1,11 @@
 """`raci import` and `raci export`: whole-portfolio documents (and RACI matrices kept in a
 spreadsheet) in and out of a running server, through its public API."""
 
-import hashlib
 import json
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
@@ -53,9 +53,15 @@ class ImportOutput(StrEnum):
     json = "json"
 
 
-def idempotency_key(body: bytes) -> str:
-    """The same document always gets the same key, so a retried import is replayed, not redone."""
-    return "raci-import-" + hashlib.sha256(body).hexdigest()
+def idempotency_key() -> str:
+    """A key for this one run of the command.
+
+    An Idempotency-Key names one operation, not one content: were it derived from the file,
+    importing the same file again to restore what someone changed since would be answered
+    from the first import for 24 hours and change nothing. A script that retries a run passes
+    its own key with --idempotency-key.
+    """
+    return f"raci-import-{uuid.uuid4()}"
 
 
 def upload_chunks(
@@ -88,7 +94,7 @@ def post_import(
     headers = {
         "Content-Type": JSON,
         "Content-Length": str(len(body)),
-        "Idempotency-Key": retry_key or idempotency_key(body),
+        "Idempotency-Key": retry_key or idempotency_key(),
     }
     if show_progress:
         with _upload_progress() as progress:
@@ -224,9 +230,9 @@ def import_command(
         str | None,
         typer.Option(
             "--idempotency-key",
-            help="The Idempotency-Key to send instead of the hash of the document (the server "
-            "answers a repeated key from its first import for 24 hours; a new key applies the "
-            "same file again).",
+            help="The Idempotency-Key to send (default: a new one per run). A script that "
+            "retries an import passes the same key each time: for 24 hours the server answers "
+            "a repeated key from the first import instead of applying it again.",
             show_default=False,
         ),
     ] = None,
@@ -246,9 +252,9 @@ def import_command(
     """Push a whole portfolio (roles, capabilities, initiatives with their components and RACI
     cells, KPIs, measurements) to the server in one transaction: all of it or none of it.
 
-    A retried import is safe: the request carries an Idempotency-Key derived from the
-    document's bytes, so for 24 hours the same file is answered from its first import (pass
-    --idempotency-key to apply it afresh). On a 422 every error is printed as `path: message`
+    Importing the same file twice is harmless: the second time everything is `unchanged`. A
+    script that retries after a time-out passes the same --idempotency-key on each try, so
+    the server answers the retry from the first attempt instead of doing the work again. On a 422 every error is printed as `path: message`
     and nothing is written."""
     try:
         body = file.read_bytes()
