@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import threading
 import time
 from copy import deepcopy
 from datetime import UTC, datetime, timedelta
@@ -655,3 +656,44 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_prefixed(
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert rows[0]["resource_key"] == "'=HYPERLINK(1)"
     assert rows[0]["before"] == ""
+
+
+def test_concurrent_writers_never_make_a_poller_skip_or_repeat_a_change(
+    client: TestClient,
+) -> None:
+    writers, per_writer = 4, 8
+    params: dict[str, Any] = {"resource_type": "role", "limit": 500}
+    cursor = client.get("/audit", params=params).json()["next_cursor"]
+    seen: list[dict[str, Any]] = []
+    writing_done = threading.Event()
+
+    def poll() -> None:
+        nonlocal cursor
+        while True:
+            finished = writing_done.is_set()
+            page = client.get("/audit", params={**params, "cursor": cursor}).json()
+            seen.extend(page["items"])
+            cursor = page["next_cursor"]
+            if finished and not page["has_more"]:
+                return
+
+    def write(writer: int) -> None:
+        for index in range(per_writer):
+            response = client.post("/roles", json={"code": f"W{writer}X{index}", "name": "x"})
+            assert response.status_code == 201
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    writing_done.set()
+    poller.join(timeout=60)
+
+    keys = [entry["resource_key"] for entry in seen]
+    expected = {f"W{w}X{i}" for w in range(writers) for i in range(per_writer)}
+    assert len(keys) == len(expected) and set(keys) == expected
+    ids = [entry["id"] for entry in seen]
+    assert ids == sorted(ids)
