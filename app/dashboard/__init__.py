@@ -1,0 +1,1 @@
+"""A read-only portfolio dashboard in the browser: server-rendered HTML at `/dashboard`."""

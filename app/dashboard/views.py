@@ -1,0 +1,461 @@
+"""What the dashboard shows, assembled from the services and reports the API uses.
+
+Findings come from `findings_report`, the workload from `role_workload`, KPI status from
+`list_kpis`, the heat maps from the components with their cells (`load_components`, set-based
+for all initiatives at once), and the row marks from the findings themselves, so the page
+never disagrees with `/api/v1/reports/findings`. The one query of its own reads the
+measurements behind the KPI trend lines, for every KPI shown at once.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, TypeVar, get_args
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.initiatives.document import load_components
+from app.initiatives.models import LIVE_STATUSES, Initiative
+from app.initiatives.schemas import Portfolio, Status
+from app.initiatives.service import InitiativeFilters, list_initiatives
+from app.kpis.models import Measurement
+from app.kpis.service import KpiFilters, KpiView, list_kpis
+from app.kpis.status import end_of_day
+from app.pagination import MAX_LIMIT, PageParams
+from app.reports.findings import Finding, FindingsQuery, findings_report
+from app.reports.workload import role_workload
+from app.rules.catalog import RULE_CODES, RULES_BY_CODE, SEVERITIES
+
+PORTFOLIOS: tuple[str, ...] = get_args(Portfolio)
+STATUSES: tuple[str, ...] = get_args(Status)
+STATUS_LABELS = {
+    "proposed": "Proposed",
+    "planned": "Planned",
+    "active": "Active",
+    "on_hold": "On hold",
+    "done": "Done",
+    "cancelled": "Cancelled",
+}
+KPI_STATUS_LABELS = {
+    "achieved": "Achieved",
+    "on_track": "On track",
+    "at_risk": "At risk",
+    "off_track": "Off track",
+    "no_data": "No data",
+}
+# Findings about one component that mark its row in the heat map: rule -> CSS mark.
+ROW_MARKS = {
+    "UNOWNED_COMPONENT": "unowned",
+    "MULTIPLE_ACCOUNTABLE": "multiple",
+    "NO_RESPONSIBLE": "no-responsible",
+    "OWNER_DRIFT": "drift",
+}
+# Findings about a whole initiative, shown as badges above its heat map.
+INITIATIVE_FLAGS = {
+    "UNSPONSORED_INITIATIVE": "No sponsor",
+    "SILOED_INITIATIVE": "Silo",
+    "NO_JOINT_KPI": "No joint KPI",
+}
+# The most findings listed on the page; the summary counts them all.
+MAX_LISTED_FINDINGS = 200
+# The newest measurements drawn in a KPI's trend line.
+TREND_POINTS = 40
+TREND_WIDTH = 160
+TREND_HEIGHT = 36
+TREND_PAD = 4
+BAR_WIDTH = 120
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The page's query parameters: `portfolio` (repeated: any of) and `include_closed`."""
+
+    portfolios: tuple[str, ...] = ()
+    include_closed: bool = False
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.portfolios)
+
+
+@dataclass(frozen=True)
+class Count:
+    code: str
+    label: str
+    count: int
+    severity: str = ""
+
+
+@dataclass(frozen=True)
+class RowMark:
+    mark: str  # unowned, multiple, no-responsible, drift
+    label: str
+    message: str
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    key: str
+    name: str
+    cells: list[str]  # one per role column: "", "R", "A", "C", "I" or "AR"
+    marks: list[RowMark]
+
+    @property
+    def css(self) -> str:
+        return " ".join(f"row-{mark.mark}" for mark in self.marks)
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    key: str
+    name: str
+    status: str
+    portfolio: str | None
+    sponsor: str | None
+    flags: list[RowMark]
+    rows: list[HeatRow]
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+    width: int  # in pixels, out of BAR_WIDTH
+
+
+@dataclass(frozen=True)
+class RoleBars:
+    role: str
+    bars: list[Bar]
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A KPI's measurements as an inline SVG: a polyline, or one dot, or nothing."""
+
+    count: int
+    points: str = ""  # "x,y x,y ..." when two or more measurements
+    dot: tuple[float, float] | None = None  # the newest measurement
+    target_y: float | None = None
+    title: str = ""
+    width: int = TREND_WIDTH
+    height: int = TREND_HEIGHT
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    key: str
+    name: str
+    unit: str
+    direction: str
+    owners: list[str]
+    initiatives: list[str]
+    status: str
+    status_label: str
+    latest: str
+    latest_at: str
+    baseline: str
+    target: str
+    target_date: str
+    trend: Trend
+
+    @property
+    def joint(self) -> bool:
+        return len(self.owners) >= 2
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    rule: str
+    rule_title: str
+    severity: str
+    initiative: str | None
+    component: str | None
+    subject: str
+    message: str
+
+
+@dataclass
+class Dashboard:
+    filters: Filters
+    as_of: date
+    generated_at: datetime
+    total_findings: int
+    by_severity: list[Count]
+    by_rule: list[Count]
+    by_status: list[Count]
+    initiative_count: int
+    findings: list[FindingRow]
+    findings_left_out: int
+    roles: list[str]
+    heatmaps: list[HeatMap]
+    workload: list[RoleBars]
+    kpis: list[KpiRow]
+    portfolios: tuple[str, ...] = PORTFOLIOS
+    legend: dict[str, str] = field(default_factory=dict)
+
+
+T = TypeVar("T")
+
+
+def _all_pages(fetch: Callable[[PageParams], tuple[list[T], str | None]], key_of: Any) -> list[T]:
+    """Every item of a keyset-paged service list, MAX_LIMIT at a time."""
+    items: list[T] = []
+    after: str | None = None
+    while True:
+        page, next_cursor = fetch(PageParams(limit=MAX_LIMIT, after=after, filters_fingerprint=""))
+        items += page
+        if next_cursor is None or not page:
+            return items
+        after = key_of(page[-1])
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def build_dashboard(session: Session, filters: Filters, as_of: date | None = None) -> Dashboard:
+    """Everything the page shows, as of `as_of` (default today, UTC)."""
+    as_of = as_of or utcnow().date()
+    portfolios = frozenset(filters.portfolios) if filters.narrowed else None
+
+    report = findings_report(
+        session,
+        FindingsQuery(portfolios=portfolios, include_closed=filters.include_closed, as_of=as_of),
+    )
+    initiatives = _all_pages(
+        lambda page: list_initiatives(
+            session, page, InitiativeFilters(portfolios=filters.portfolios)
+        ),
+        lambda initiative: initiative.key,
+    )
+    shown = [i for i in initiatives if filters.include_closed or i.status in LIVE_STATUSES]
+    workload = role_workload(session, include_closed=filters.include_closed, portfolios=portfolios)
+    roles = [w.role for w in workload]
+    kpi_views = _kpis_shown(session, as_of, filters, {i.key for i in shown})
+    trends = _trends(session, kpi_views, as_of)
+
+    status_counts = Counter(i.status for i in initiatives)
+    severity_of_rule = {f.rule: f.severity for f in report.findings}
+    return Dashboard(
+        filters=filters,
+        as_of=as_of,
+        generated_at=report.generated_at,
+        total_findings=report.total,
+        by_severity=[Count(s, s.capitalize(), report.by_severity[s], s) for s in SEVERITIES],
+        by_rule=[
+            Count(code, RULES_BY_CODE[code].title, count, severity_of_rule.get(code, ""))
+            for code, count in report.by_rule.items()
+        ],
+        by_status=[Count(s, STATUS_LABELS[s], status_counts[s]) for s in STATUSES],
+        initiative_count=len(initiatives),
+        findings=[_finding_row(f) for f in report.findings[:MAX_LISTED_FINDINGS]],
+        findings_left_out=max(0, report.total - MAX_LISTED_FINDINGS),
+        roles=roles,
+        heatmaps=_heatmaps(session, shown, roles, report.findings),
+        workload=_workload_bars(workload),
+        kpis=[_kpi_row(view, trends.get(view.kpi.id, [])) for view in kpi_views],
+        legend={code: RULES_BY_CODE[code].description for code in RULE_CODES},
+    )
+
+
+def _finding_row(finding: Finding) -> FindingRow:
+    subject = finding.initiative or finding.capability or finding.kpi or ""
+    if finding.initiative and finding.component:
+        subject = f"{finding.initiative} / {finding.component}"
+    return FindingRow(
+        rule=finding.rule,
+        rule_title=RULES_BY_CODE[finding.rule].title,
+        severity=finding.severity,
+        initiative=finding.initiative,
+        component=finding.component,
+        subject=subject,
+        message=finding.message,
+    )
+
+
+# --- heat maps -------------------------------------------------------------------------
+
+
+def _mark_label(finding: Finding) -> str:
+    if finding.rule == "MULTIPLE_ACCOUNTABLE":
+        return f"{len(finding.roles)} accountable: {', '.join(finding.roles)}"
+    if finding.rule == "UNOWNED_COMPONENT":
+        return "Unowned"
+    if finding.rule == "NO_RESPONSIBLE":
+        return "Nobody responsible"
+    return "Owner drift"
+
+
+def _heatmaps(
+    session: Session, initiatives: list[Initiative], roles: list[str], findings: list[Finding]
+) -> list[HeatMap]:
+    """A components-by-roles grid per initiative; rows and cards marked by their findings."""
+    row_marks: dict[tuple[str, str], list[RowMark]] = defaultdict(list)
+    flags: dict[str, list[RowMark]] = defaultdict(list)
+    for f in findings:
+        if f.initiative is None:
+            continue
+        if f.component is not None and f.rule in ROW_MARKS:
+            row_marks[(f.initiative, f.component)].append(
+                RowMark(ROW_MARKS[f.rule], _mark_label(f), f.message)
+            )
+        elif f.component is None and f.rule in INITIATIVE_FLAGS:
+            flags[f.initiative].append(RowMark(f.rule.lower(), INITIATIVE_FLAGS[f.rule], f.message))
+    components = load_components(session, [i.id for i in initiatives])
+    maps = []
+    for initiative in initiatives:
+        rows = [
+            HeatRow(
+                key=state.component.key,
+                name=state.component.name,
+                cells=[state.cells[r].raci if r in state.cells else "" for r in roles],
+                marks=row_marks.get((initiative.key, state.component.key), []),
+            )
+            for state in components.get(initiative.id, [])
+        ]
+        maps.append(
+            HeatMap(
+                key=initiative.key,
+                name=initiative.name,
+                status=initiative.status,
+                portfolio=initiative.portfolio,
+                sponsor=initiative.sponsor,
+                flags=flags.get(initiative.key, []),
+                rows=rows,
+            )
+        )
+    return maps
+
+
+# --- workload --------------------------------------------------------------------------
+
+
+def _workload_bars(workload: Iterable[Any]) -> list[RoleBars]:
+    entries = [
+        (
+            w.role,
+            [
+                ("A", w.accountable),
+                ("R", w.responsible),
+                ("C", w.consulted),
+                ("I", w.informed),
+                ("Sponsored", w.sponsored),
+            ],
+        )
+        for w in workload
+    ]
+    most = max((n for _, counts in entries for _, n in counts), default=0) or 1
+    return [
+        RoleBars(role, [Bar(label, n, round(BAR_WIDTH * n / most)) for label, n in counts])
+        for role, counts in entries
+    ]
+
+
+# --- KPIs ------------------------------------------------------------------------------
+
+
+def _kpis_shown(
+    session: Session, as_of: date, filters: Filters, initiative_keys: Collection[str]
+) -> list[KpiView]:
+    """KPIs serving an initiative shown; with no portfolio filter, KPIs serving none too."""
+    views = _all_pages(
+        lambda page: list_kpis(session, page, as_of, KpiFilters()),
+        lambda view: view.kpi.key,
+    )
+    keys = set(initiative_keys)
+    return [
+        view
+        for view in views
+        if (not view.initiatives and not filters.narrowed) or keys.intersection(view.initiatives)
+    ]
+
+
+def _trends(
+    session: Session, views: list[KpiView], as_of: date
+) -> dict[int, list[tuple[datetime, float]]]:
+    """KPI id -> its newest TREND_POINTS measurements up to `as_of`, oldest first: one query."""
+    ids = [view.kpi.id for view in views]
+    if not ids:
+        return {}
+    ranked = (
+        select(
+            Measurement.kpi_id,
+            Measurement.measured_at,
+            Measurement.value,
+            func.row_number()
+            .over(partition_by=Measurement.kpi_id, order_by=Measurement.measured_at.desc())
+            .label("newest_first"),
+        )
+        .where(Measurement.kpi_id.in_(ids), Measurement.measured_at <= end_of_day(as_of))
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.kpi_id, ranked.c.measured_at, ranked.c.value)
+        .where(ranked.c.newest_first <= TREND_POINTS)
+        .order_by(ranked.c.kpi_id, ranked.c.measured_at)
+    )
+    series: dict[int, list[tuple[datetime, float]]] = defaultdict(list)
+    for kpi_id, measured_at, value in rows:
+        series[kpi_id].append((measured_at, value))
+    return series
+
+
+def trend_of(
+    points: list[tuple[datetime, float]], baseline: float, target: float, unit: str = ""
+) -> Trend:
+    """The SVG geometry of a trend line; the y range spans baseline and target as well, so the
+    line shows the way still to go (the target is drawn as a dashed line)."""
+    if not points:
+        return Trend(count=0, title="No measurements yet")
+    values = [value for _, value in points]
+    low, high = min([*values, baseline, target]), max([*values, baseline, target])
+    inner_w, inner_h = TREND_WIDTH - 2 * TREND_PAD, TREND_HEIGHT - 2 * TREND_PAD
+
+    def y(value: float) -> float:
+        if high == low:
+            return TREND_HEIGHT / 2
+        return round(TREND_PAD + (high - value) / (high - low) * inner_h, 1)
+
+    first, last = points[0][0], points[-1][0]
+    span = (last - first).total_seconds()
+
+    def x(moment: datetime) -> float:
+        if span <= 0:
+            return TREND_WIDTH / 2
+        return round(TREND_PAD + (moment - first).total_seconds() / span * inner_w, 1)
+
+    coordinates = [(x(moment), y(value)) for moment, value in points]
+    suffix = f" {unit}" if unit else ""
+    title = ", ".join(f"{moment.date().isoformat()}: {_number(v)}{suffix}" for moment, v in points)
+    return Trend(
+        count=len(points),
+        points=" ".join(f"{cx},{cy}" for cx, cy in coordinates) if len(points) > 1 else "",
+        dot=coordinates[-1],
+        target_y=y(target),
+        title=title,
+    )
+
+
+def _kpi_row(view: KpiView, points: list[tuple[datetime, float]]) -> KpiRow:
+    kpi = view.kpi
+    unit = kpi.unit or ""
+    return KpiRow(
+        key=kpi.key,
+        name=kpi.name,
+        unit=unit,
+        direction=kpi.direction,
+        owners=view.owners,
+        initiatives=view.initiatives,
+        status=view.status,
+        status_label=KPI_STATUS_LABELS.get(view.status, view.status),
+        latest=_number(view.latest.value) if view.latest else "",
+        latest_at=view.latest.measured_at.date().isoformat() if view.latest else "",
+        baseline=_number(kpi.baseline),
+        target=_number(kpi.target),
+        target_date=kpi.target_date.isoformat(),
+        trend=trend_of(points, kpi.baseline, kpi.target, unit),
+    )
