@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 import app as app_package
 from app.dashboard.views import TREND_HEIGHT, TREND_WIDTH, trend_of
 from app.db import Database
+from app.errors import DomainError
 from app.imports.schemas import ImportDocument
 from app.imports.service import import_document
 from app.keys import service as keys_service
@@ -180,12 +181,27 @@ def test_without_a_cookie_the_dashboard_redirects_to_the_login_form(web: TestCli
     assert key_input.attrs["type"] == "password"
 
 
+class TooMany(DomainError):
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+
 class FailureCounter:
-    def __init__(self) -> None:
+    """Stands in for the app's failed-authentication limiter."""
+
+    def __init__(self, limit: int = 1_000) -> None:
         self.failures = 0
+        self.limit = limit
 
     def record_failure(self, request: Request) -> None:
         self.failures += 1
+
+    def check(self, request: Request) -> None:
+        if self.failures >= self.limit:
+            error = TooMany(
+                "Too many failed authentications from this address; retry after 60 seconds"
+            )
+            error.headers = {"Retry-After": "60"}
+            raise error
 
 
 def test_a_bad_key_shows_the_form_again_and_counts_as_a_failed_authentication(
@@ -203,6 +219,19 @@ def test_a_bad_key_shows_the_form_again_and_counts_as_a_failed_authentication(
     assert bad not in response.text  # never echoed back
     assert counter.failures == 1
     assert web.get("/dashboard").status_code == 303
+
+
+def test_too_many_failed_sign_ins_are_refused_before_the_key_is_looked_up(
+    app: FastAPI, web: TestClient, read_key: str
+) -> None:
+    app.state.auth_failures = FailureCounter(limit=2)
+    assert log_in(web, "wrong-key-number-one").status_code == 401
+    assert log_in(web, "wrong-key-number-two").status_code == 401
+    response = log_in(web, read_key)  # even the right key, until the window passes
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "60"
+    assert "Too many failed authentications" in dom(response.text).find(id="login-error").text
+    assert set_cookie_headers(response) == []
 
 
 def test_an_empty_key_is_asked_for_again(web: TestClient) -> None:

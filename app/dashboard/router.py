@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.dashboard.views import Filters, build_dashboard
 from app.db import utcnow
 from app.deps import DatabaseDep, Principal, SessionDep
+from app.errors import DomainError
 from app.initiatives.schemas import Portfolio
 from app.keys import service as keys
 from app.keys.scopes import grants
@@ -87,6 +88,30 @@ def _record_failure(request: Request) -> None:
         limiter.record_failure(request)
 
 
+def _refused_by_limiter(request: Request) -> DomainError | None:
+    """The failed-authentication limiter's 429 when this client is over its limit: checked
+    before a key is looked up, as the API does."""
+    check = getattr(getattr(request.app.state, "auth_failures", None), "check", None)
+    if check is None:
+        return None
+    try:
+        check(request)
+    except DomainError as refused:
+        return refused
+    return None
+
+
+def _too_many(request: Request, refused: DomainError) -> HTMLResponse:
+    response = _page(
+        request,
+        "login.html",
+        {"error": refused.detail, "principal": None},
+        status_code=refused.status,
+    )
+    response.headers.update(refused.headers)
+    return response
+
+
 def _principal(
     request: Request, session: SessionDep, database: DatabaseDep, secret: str
 ) -> Principal | None:
@@ -146,6 +171,9 @@ def login(
 ) -> Response:
     if not _same_origin(request):
         return _cross_site(request)
+    refused = _refused_by_limiter(request)
+    if refused is not None:
+        return _too_many(request, refused)
     secret = key.strip()
     if not secret:
         return _page(request, "login.html", {"error": "Enter an API key.", "principal": None}, 400)
@@ -194,6 +222,8 @@ def dashboard(
     include_closed: bool = False,
 ) -> Response:
     secret = request.cookies.get(COOKIE)
+    if secret and (refused := _refused_by_limiter(request)) is not None:
+        return _too_many(request, refused)
     principal = _principal(request, session, database, secret) if secret else None
     if principal is None:
         response = _redirect(request, "/dashboard/login")

@@ -304,7 +304,10 @@ def _heatmaps(
                 RowMark(ROW_MARKS[f.rule], _mark_label(f), f.message)
             )
         elif f.component is None and f.rule in INITIATIVE_FLAGS:
-            flags[f.initiative].append(RowMark(f.rule.lower(), INITIATIVE_FLAGS[f.rule], f.message))
+            label = INITIATIVE_FLAGS[f.rule]
+            if f.rule == "SILOED_INITIATIVE":
+                label = f"{label}: only {', '.join(f.roles)}"
+            flags[f.initiative].append(RowMark(f.rule.lower(), label, f.message))
     components = load_components(session, [i.id for i in initiatives])
     maps = []
     for initiative in initiatives:
