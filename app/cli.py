@@ -206,12 +206,22 @@ def serve(
         out.print(_first_admin_panel(secret, host, port))
     import uvicorn
 
+    from app.observability.logging import log_config
+    from app.observability.metrics import ensure_multiprocess_dir
+
+    if workers > 1:
+        ensure_multiprocess_dir()
     uvicorn.run(
         "app.main:app",
         host=host,
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        # Every line, uvicorn's too, as JSON (RACI_LOG_JSON); the app logs each request.
+        log_config=log_config(settings.log_level, settings.log_json),
+        access_log=False,
+        # SIGTERM: stop accepting, let in-flight requests finish (this long at most), exit 0.
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
 
 

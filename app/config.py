@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(default=30, ge=1)
     log_level: str = "INFO"
     log_json: bool = True
+    # /metrics computes the findings report at most this often (seconds).
+    metrics_findings_max_age_seconds: float = Field(default=30.0, ge=0)
+    # On SIGTERM, in-flight requests get this long to finish before they are cut.
+    shutdown_timeout_seconds: int = Field(default=30, ge=1)
 
     @field_validator("bootstrap_admin_key")
     @classmethod

@@ -64,9 +64,13 @@ def _authenticate(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Send an API key as 'Authorization: Bearer <secret>'")
+    limiter = getattr(request.app.state, "auth_failures", None)
+    if limiter is not None:
+        # Also checked by its middleware; here it catches failures made meanwhile by the
+        # same client's concurrent requests, still before the key is looked up.
+        limiter.check(request)
     key = keys.authenticate(session, credentials.credentials)
     if key is None:
-        limiter = getattr(request.app.state, "auth_failures", None)
         if limiter is not None:
             limiter.record_failure(request)
         raise Unauthorized("The API key is unknown or has been revoked")

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from app import __doc__ as package_doc
 from app import problems
 from app.audit.router import router as audit_router
+from app.auth_limits import FailedAuthLimiter, FailedAuthLimitMiddleware
 from app.capabilities.router import router as capabilities_router
 from app.components.router import router as components_router
 from app.config import Settings, get_settings
@@ -28,6 +29,9 @@ from app.keys import service as keys_service
 from app.keys.router import router as keys_router
 from app.kpis.router import router as kpis_router
 from app.middleware import BodyGuard
+from app.observability import metrics
+from app.observability.logging import configure_if_unconfigured
+from app.observability.middleware import ObservabilityMiddleware
 from app.query_guard import reject_unknown_query_params
 from app.raci.router import router as raci_router
 from app.reports.router import router as reports_router
@@ -140,6 +144,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_if_unconfigured(settings.log_level, settings.log_json)
         _register_bootstrap_key(app.state.database, settings)
         yield
         if database is None:
@@ -171,7 +176,24 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         path_prefix=API_PREFIX + "/",
     )
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    # Outside the body guard and the idempotency records: a client over the failed-auth
+    # limit costs no body read and no database work.
+    app.state.auth_failures = FailedAuthLimiter(settings.auth_failures_per_minute)
+    app.add_middleware(
+        FailedAuthLimitMiddleware,
+        limiter=app.state.auth_failures,
+        path_prefix=API_PREFIX + "/",
+    )
+    # Outermost: every answer gets X-Request-ID, is counted, timed and logged.
+    app.add_middleware(ObservabilityMiddleware)
     app.include_router(health_router)
+    app.include_router(
+        metrics.router(
+            metrics.FindingsCollector(
+                app.state.database, settings.metrics_findings_max_age_seconds
+            )
+        )
+    )
     app.include_router(_api_router())
     # The read-only dashboard in the browser, and the CSS and images it loads (no CDN).
     app.include_router(dashboard_router)

@@ -195,9 +195,19 @@ def test_serve_migrates_creates_a_first_admin_and_runs_uvicorn(
     assert len(secrets_shown) == 1
     assert "http://localhost:8080/docs" in result.stdout
     assert "Authorize" in result.stdout
-    assert served == [
-        {"app": "app.main:app", "host": everywhere, "port": 8080, "workers": 2, "log_level": "info"}
-    ]
+    assert len(served) == 1
+    options = served[0]
+    assert {k: options[k] for k in ("app", "host", "port", "workers", "log_level")} == {
+        "app": "app.main:app",
+        "host": everywhere,
+        "port": 8080,
+        "workers": 2,
+        "log_level": "info",
+    }
+    # JSON log lines for uvicorn too; the app writes the access lines; graceful shutdown.
+    assert options["log_config"]["handlers"]["default"]["formatter"] == "json"
+    assert options["access_log"] is False
+    assert options["timeout_graceful_shutdown"] == 30
 
 
 def test_a_second_serve_creates_no_key_and_shows_no_secret(
