@@ -189,9 +189,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health_router)
     app.include_router(
         metrics.router(
-            metrics.FindingsCollector(
-                app.state.database, settings.metrics_findings_max_age_seconds
-            )
+            metrics.FindingsCollector(app.state.database, settings.metrics_findings_max_age_seconds)
         )
     )
     app.include_router(_api_router())
