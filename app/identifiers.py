@@ -1,12 +1,15 @@
 """The identifier and value types shared by every schema: keys, role codes, RACI values."""
 
 import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 ROLE_CODE_PATTERN = r"^[A-Z][A-Z0-9_]{1,15}$"
+# What a client may send for a role code: lower case is upper-cased.
+ROLE_CODE_INPUT_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{1,15}$"
 
 Key = Annotated[
     str,
@@ -16,15 +19,48 @@ Key = Annotated[
 
 
 def upper_if_str(value: Any) -> Any:
-    return value.upper() if isinstance(value, str) else value
+    # ASCII only: "\u0131".upper() is "I", and a code that is not ASCII must stay refused.
+    return value.upper() if isinstance(value, str) and value.isascii() else value
 
 
 RoleCode = Annotated[
     str,
     BeforeValidator(upper_if_str),
     StringConstraints(pattern=ROLE_CODE_PATTERN, max_length=16),
-    Field(examples=["CMO"]),
+    # Documented as what is accepted (pydantic drops a pattern behind a before-validator).
+    Field(examples=["CMO"], json_schema_extra={"pattern": ROLE_CODE_INPUT_PATTERN}),
 ]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _date_text(value: Any) -> Any:
+    """Dates come as `YYYY-MM-DD`: not as a number or "0", which pydantic reads as a Unix time."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_date_text)]
+
+
+def _timestamp_text(value: Any) -> Any:
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return value
+    raise ValueError("must be an RFC 3339 timestamp with a zone, e.g. 2026-10-31T00:00:00Z")
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the range of timestamps this service stores") from None
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_text), AfterValidator(_in_utc)]
 
 RaciLetter = Literal["R", "A", "C", "I", "AR"]
 

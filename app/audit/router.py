@@ -5,7 +5,7 @@ from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, StringConstraints
+from pydantic import StringConstraints
 
 from app.audit import service
 from app.audit.recorder import AuditAction, ResourceType
@@ -14,6 +14,7 @@ from app.audit.service import AuditFilters
 from app.deps import ReadKey, SessionDep
 from app.errors import Unprocessable
 from app.http import READ_PROBLEMS, problems
+from app.identifiers import Timestamp
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, fingerprint
 from app.reports.csv_output import FormatDep, csv_documented, csv_response
 
@@ -110,7 +111,7 @@ def list_audit(
         list[AuditAction] | None, Query(description="Only these actions (any of).")
     ] = None,
     since: Annotated[
-        AwareDatetime | None,
+        Timestamp | None,
         Query(
             description="Only changes at or after this RFC 3339 time, e.g. `2026-11-23T10:00:00Z`."
         ),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.identifiers import Key, Name, RaciValue, RoleCode, Tag, Text
+from app.identifiers import IsoDate, Key, Name, RaciValue, RoleCode, Tag, Text
 from app.schemas import VersionedRead, WriteModel, partial_model
 
 Kind = Literal["chatbot", "iot", "analytics", "app", "campaign", "platform", "other"]
@@ -47,8 +47,8 @@ class InitiativeFields(WriteModel):
     priority: Priority = Field(
         default=3, description="1 is the highest priority, 5 the lowest.", examples=[1]
     )
-    start_date: date | None = Field(default=None, examples=["2026-01-15"])
-    end_date: date | None = Field(
+    start_date: IsoDate | None = Field(default=None, examples=["2026-01-15"])
+    end_date: IsoDate | None = Field(
         default=None, description="Not before `start_date`.", examples=["2026-12-15"]
     )
     tags: list[Tag] = Field(

@@ -20,7 +20,7 @@ from app.http import (
     put_status,
     set_etag,
 )
-from app.identifiers import KEY_PATTERN, RoleCode
+from app.identifiers import KEY_PATTERN, IsoDate, RoleCode, Timestamp
 from app.kpis import measurements, service
 from app.kpis.models import Measurement
 from app.kpis.schemas import (
@@ -31,7 +31,6 @@ from app.kpis.schemas import (
     LatestRead,
     MeasurementCreate,
     MeasurementRead,
-    Timestamp,
 )
 from app.kpis.status import KpiStatus
 from app.schemas import Page
@@ -39,7 +38,7 @@ from app.schemas import Page
 router = APIRouter(prefix="/kpis", tags=["kpis"])
 
 AsOfQuery = Annotated[
-    date | None,
+    IsoDate | None,
     Query(
         description="Compute `latest` and `status` as of this date (default: today, UTC); "
         "measurements taken after it are not seen.",

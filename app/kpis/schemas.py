@@ -1,9 +1,9 @@
-from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from app.identifiers import Key, Name, RoleCode, ShortText
+from app.identifiers import IsoDate, Key, Name, RoleCode, ShortText, Timestamp
 from app.kpis.status import KpiStatus
 from app.schemas import ALWAYS_READ_ONLY, ReadModel, VersionedRead, WriteModel, partial_model
 
@@ -17,32 +17,6 @@ FiniteNumber = Annotated[
     # Strict: a JSON number, not "72" or true. NaN and Infinity cannot be compared with a target.
     Field(strict=True, allow_inf_nan=False),
 ]
-
-
-def _date_text(value: Any) -> Any:
-    """Dates come as `YYYY-MM-DD`; not as a number, which pydantic would read as a timestamp."""
-    if isinstance(value, datetime) or not isinstance(value, str | date):
-        raise ValueError("must be a date written YYYY-MM-DD")
-    return value
-
-
-IsoDate = Annotated[date, BeforeValidator(_date_text)]
-
-
-def _timestamp_text(value: Any) -> Any:
-    if not isinstance(value, str | datetime):
-        raise ValueError("must be an RFC 3339 timestamp with a zone, e.g. 2026-10-31T00:00:00Z")
-    return value
-
-
-def _in_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is outside the range of timestamps this service stores") from None
-
-
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_text), AfterValidator(_in_utc)]
 
 
 class KpiFields(WriteModel):

@@ -2,7 +2,6 @@
 the RACI matrix of an initiative. Each answers JSON, or CSV when asked."""
 
 from collections.abc import Collection, Iterator
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -11,7 +10,7 @@ from pydantic import BeforeValidator
 
 from app.deps import ReadKey, SessionDep
 from app.http import ONE_PROBLEMS, READ_PROBLEMS, KeyPath, problems
-from app.identifiers import Key, RoleCode, upper_if_str
+from app.identifiers import IsoDate, Key, RoleCode, upper_if_str
 from app.reports.csv_output import FormatDep, csv_documented, csv_response
 from app.reports.findings import FindingsQuery, FindingsReport, findings_report
 from app.reports.matrix import raci_matrix
@@ -72,7 +71,7 @@ def _findings_query(
     ] = None,
     include_closed: IncludeClosedQuery = False,
     as_of: Annotated[
-        date | None,
+        IsoDate | None,
         Query(
             description="Compute KPI status as of this date (default today); later "
             "measurements are not seen."
