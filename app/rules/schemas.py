@@ -10,7 +10,9 @@ class RulePatch(WriteModel):
     """A JSON merge patch of a rule's settings. `null` puts a field back to its default."""
 
     enabled: bool | None = Field(
-        default=None, description="False switches the rule off: it produces no findings."
+        default=None,
+        strict=True,
+        description="False switches the rule off: it produces no findings.",
     )
     severity: Severity | None = Field(
         default=None, description="The severity its findings carry.", examples=["low"]
