@@ -6,7 +6,7 @@ from fastapi import Path, Response
 from pydantic import BeforeValidator, StringConstraints
 
 from app.errors import PROBLEM_JSON
-from app.identifiers import KEY_PATTERN, ROLE_CODE_PATTERN, upper_if_str
+from app.identifiers import KEY_PATTERN, ROLE_CODE_INPUT_PATTERN, ROLE_CODE_PATTERN, upper_if_str
 from app.preconditions import etag
 
 API_PREFIX = "/api/v1"
@@ -25,7 +25,11 @@ RoleCodePath = Annotated[
     str,
     BeforeValidator(upper_if_str),
     StringConstraints(pattern=ROLE_CODE_PATTERN, max_length=16),
-    Path(description="A role code; lower case is accepted.", examples=["CIO"]),
+    Path(
+        description="A role code; lower case is accepted.",
+        examples=["CIO"],
+        json_schema_extra={"pattern": ROLE_CODE_INPUT_PATTERN},
+    ),
 ]
 
 _DESCRIPTIONS = {
