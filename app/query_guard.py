@@ -1,9 +1,12 @@
 """Unknown query parameters are refused: a typo in a filter must not silently match everything."""
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from app.deps import Principal, _authenticate
 from app.errors import Unprocessable
 
 _cache: dict[int, frozenset[str]] = {}
@@ -24,7 +27,12 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def reject_unknown_query_params(request: Request) -> None:
+def reject_unknown_query_params(
+    request: Request,
+    # The key first: a caller without one learns nothing, not even the parameter names (the
+    # routes' own scope checks reuse this, as FastAPI caches a dependency per request).
+    _: Annotated[Principal, Depends(_authenticate)],
+) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
