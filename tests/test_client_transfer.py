@@ -245,17 +245,17 @@ def test_a_csv_import_sets_the_cells_in_one_import(
 
 
 @pytest.mark.usefixtures("demo", "imports")
-def test_the_matrix_csv_export_imports_back_with_initiative_named(
-    client: TestClient, tmp_path: Path
-) -> None:
+def test_the_matrix_csv_export_imports_back_as_it_is(client: TestClient, tmp_path: Path) -> None:
     exported = raci(client, "report", "matrix", "support-chatbot", "--format", "csv")
     assert exported.exit_code == 0, exported.output
     sent = exported.stdout_bytes.decode()
-    edited = sent.replace("\r\nnlu,NLU engine,,,AR,C", "\r\nnlu,NLU engine,,,AR,")
+    edited = sent.replace(
+        "\r\nsupport-chatbot,nlu,NLU engine,,,AR,C", "\r\nsupport-chatbot,nlu,NLU engine,,,AR,"
+    )
     assert edited != sent
     file = tmp_path / "support-chatbot.csv"
     file.write_text(edited, encoding="utf-8", newline="")
-    result = raci(client, "import", "--csv", str(file), "--initiative", "support-chatbot")
+    result = raci(client, "import", "--csv", str(file))
     assert result.exit_code == 0, result.output
     assert matrix_cells(client, "support-chatbot")["nlu"] == {"CIO": "AR"}
 

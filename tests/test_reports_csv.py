@@ -114,10 +114,10 @@ def test_matrix_csv_has_a_row_per_component_and_a_column_per_role(
 ) -> None:
     rows = rows_of(client.get("/initiatives/support-chatbot/raci", headers={"Accept": "text/csv"}))
     assert rows == [
-        ["component", "name", "CDO", "CEO", "CIO", "CMO"],
-        ["crm-feed", "CRM data feed", "A", "", "A", "I"],
-        ["nlu", "NLU engine", "", "", "AR", "C"],
-        ["persona", "Conversation design", "R", "", "", "A"],
+        ["initiative", "component", "name", "CDO", "CEO", "CIO", "CMO"],
+        ["support-chatbot", "crm-feed", "CRM data feed", "A", "", "A", "I"],
+        ["support-chatbot", "nlu", "NLU engine", "", "", "AR", "C"],
+        ["support-chatbot", "persona", "Conversation design", "R", "", "", "A"],
     ]
 
 
@@ -141,7 +141,7 @@ def test_cells_that_a_spreadsheet_would_run_are_prefixed(
         },
     )
     rows = rows_of(client.get("/initiatives/evil/raci", params={"format": "csv"}))
-    assert [row[1] for row in rows[1:]] == [
+    assert [row[2] for row in rows[1:]] == [
         "'=cmd()",
         "'+1",
         "'-2",

@@ -1,10 +1,13 @@
 """The RACI matrix of one initiative: a row per component, a column per role."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.audit.models import AuditEntry
 from app.components.models import Component
 from app.errors import NotFound
 from app.initiatives.models import Initiative
@@ -53,3 +56,49 @@ def raci_matrix(session: Session, key: str) -> RaciMatrix:
     for component_id, role, raci in cells:
         rows[component_id].cells[role] = raci
     return RaciMatrix(initiative=key, roles=roles, rows=list(rows.values()))
+
+
+def raci_matrix_at(session: Session, key: str, at: datetime) -> RaciMatrix:
+    """The matrix as it stood at `at`, rebuilt from the audit trail.
+
+    For each component and cell of the initiative, the newest audit entry at or before `at`
+    tells whether it existed then and what it held. One query per resource type, whatever
+    the initiative's history. 404 if the initiative did not exist at `at`.
+    """
+    initiative = _states_at(session, "initiative", key, at, exact=True).get(key)
+    if initiative is None:
+        raise NotFound(f"Initiative '{key}' did not exist at {at.isoformat()}")
+    components = _states_at(session, "component", key + "/", at)
+    rows = {
+        state["key"]: MatrixRow(state["key"], state["name"])
+        for _, state in sorted(components.items())
+    }
+    for state in _states_at(session, "raci_cell", key + "/", at).values():
+        row = rows.get(state["component"])
+        if row is not None:
+            row.cells[state["role"]] = state["raci"]
+    roles = set(session.scalars(select(Role.code))) | {
+        r for row in rows.values() for r in row.cells
+    }
+    return RaciMatrix(initiative=key, roles=sorted(roles), rows=list(rows.values()))
+
+
+def _states_at(
+    session: Session, resource_type: str, key: str, at: datetime, *, exact: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Resource key -> public state at `at`, for resources of `resource_type` whose key is
+    `key` (exact) or starts with it; resources deleted by then are left out."""
+    matches = (
+        AuditEntry.resource_key == key
+        if exact
+        else AuditEntry.resource_key.startswith(key, autoescape=True)
+    )
+    newest = (
+        select(func.max(AuditEntry.id))
+        .where(AuditEntry.resource_type == resource_type, matches, AuditEntry.at <= at)
+        .group_by(AuditEntry.resource_key)
+    )
+    entries = session.execute(
+        select(AuditEntry.resource_key, AuditEntry.after).where(AuditEntry.id.in_(newest))
+    )
+    return {resource_key: after for resource_key, after in entries if after is not None}

@@ -6,14 +6,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BeforeValidator
+from pydantic import AwareDatetime, BeforeValidator
 
 from app.deps import ReadKey, SessionDep
 from app.http import ONE_PROBLEMS, READ_PROBLEMS, KeyPath, problems
 from app.identifiers import IsoDate, Key, RoleCode, upper_if_str
 from app.reports.csv_output import FormatDep, csv_documented, csv_response
 from app.reports.findings import FindingsQuery, FindingsReport, findings_report
-from app.reports.matrix import raci_matrix
+from app.reports.matrix import raci_matrix, raci_matrix_at
 from app.reports.schemas import (
     FindingRead,
     FindingsReportRead,
@@ -271,22 +271,40 @@ def get_role_workload(
     responses={
         **csv_documented(
             "The matrix, as JSON or CSV (a row per component, a column per role).",
-            "component,name,CDO,CEO,CIO,CMO\r\nnlu,NLU engine,,,AR,C\r\n",
+            "initiative,component,name,CDO,CEO,CIO,CMO\r\n"
+            "support-chatbot,nlu,NLU engine,,,AR,C\r\n",
         ),
         **problems(*ONE_PROBLEMS),
     },
 )
-def get_raci_matrix(key: KeyPath, session: SessionDep, _: ReadKey, output_format: FormatDep) -> Any:
+def get_raci_matrix(
+    key: KeyPath,
+    session: SessionDep,
+    _: ReadKey,
+    output_format: FormatDep,
+    at: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="Answer the matrix as it stood at this moment (RFC 3339 with a zone), "
+            "rebuilt from the audit trail: who was accountable for the NLU in March?",
+            examples=["2026-03-31T00:00:00Z"],
+        ),
+    ] = None,
+) -> Any:
     """Who is R, A, C or I for each component of the initiative: a row per component
     (by key) and a column per role (every role, by code, so every matrix has the same
-    columns and an empty column shows a role left out). 404 for an unknown initiative."""
-    matrix = raci_matrix(session, key)
+    columns and an empty column shows a role left out). 404 for an unknown initiative.
+
+    The CSV has the columns `initiative`, `component`, `name` and one per role: the layout
+    `raci import --csv` reads back."""
+    matrix = raci_matrix(session, key) if at is None else raci_matrix_at(session, key, at)
     if output_format == "csv":
-        header = ("component", "name", *matrix.roles)
+        header = ("initiative", "component", "name", *matrix.roles)
 
         def rows() -> Iterator[list[object]]:
             for row in matrix.rows:
-                yield [row.component, row.name, *(row.cells.get(role) for role in matrix.roles)]
+                cells = (row.cells.get(role) for role in matrix.roles)
+                yield [matrix.initiative, row.component, row.name, *cells]
 
         return csv_response(header, rows(), f"{key}-raci.csv")
     return RaciMatrixRead(
