@@ -104,6 +104,14 @@ def _http_exception(request: Request, exc: Exception) -> JSONResponse:
             f"offset {cause.start}); send JSON encoded as UTF-8",
             "urn:raci:problem:malformed-json",
         )
+    if status == 400 and isinstance(cause, RecursionError):
+        return problem_response(
+            400,
+            "Malformed JSON",
+            "The request body nests arrays or objects too deeply to be read; "
+            "no document of this API needs more than a few levels",
+            "urn:raci:problem:malformed-json",
+        )
     if status == 400 and detail == _STARLETTE_PARSE_ERROR:
         detail = "The request body could not be read as JSON"
     elif status == 404 and detail == "Not Found":
