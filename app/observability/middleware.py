@@ -1,10 +1,11 @@
 """The outermost middleware: request id, access log line and request metrics."""
 
 import logging
+import re
 import time
+import weakref
 from typing import Any
 
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.observability import metrics, request_id
@@ -18,21 +19,51 @@ CLIENT_CLOSED = 499
 
 
 def route_template(scope: Scope) -> str:
-    """The template of the route that served (or would serve) this request, or `unmatched`.
-
-    The router leaves the matched route in the scope; an answer given before routing (a body
-    over the limit, a replayed idempotent answer) is matched here, by template only.
-    """
+    """The full template of the route that served (or would serve) this request, such as
+    `/api/v1/initiatives/{key}`, or `unmatched`."""
     route: Any = scope.get("route")
-    if route is None:
-        app = scope.get("app")
-        for candidate in getattr(getattr(app, "router", None), "routes", ()):
-            match, _ = candidate.matches(scope)
-            if match is not Match.NONE:
-                route = candidate
-                break
-    template = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return template if isinstance(template, str) else metrics.UNMATCHED_ROUTE
+    if route is not None:
+        return _routed_template(route, scope)
+    # Answered before routing (a body over the limit, a replayed idempotent answer, a 429):
+    # matched against the documented paths.
+    path = scope.get("path", "")
+    for pattern, template in _documented_templates(scope.get("app")):
+        if pattern.fullmatch(path):
+            return template
+    return metrics.UNMATCHED_ROUTE
+
+
+def _routed_template(route: Any, scope: Scope) -> str:
+    """The router leaves the matched route in the scope, but its template lacks the prefixes
+    of the routers it was included through; those are the part of the path before what the
+    route itself matched."""
+    template = getattr(route, "path_format", None)
+    if not isinstance(template, str):
+        return metrics.UNMATCHED_ROUTE
+    path: str = scope.get("path", "")
+    try:
+        own = str(route.url_path_for(route.name, **scope.get("path_params", {})))
+    except Exception:  # a route that cannot render its own path: its template as it is
+        return template
+    return path[: len(path) - len(own)] + template if path.endswith(own) else template
+
+
+_TEMPLATES: "weakref.WeakKeyDictionary[Any, list[tuple[re.Pattern[str], str]]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _documented_templates(app: Any) -> list[tuple[re.Pattern[str], str]]:
+    if app is None or not hasattr(app, "openapi"):
+        return []
+    templates = _TEMPLATES.get(app)
+    if templates is None:
+        paths = sorted(app.openapi().get("paths", {}), key=lambda p: (p.count("{"), p))
+        templates = [
+            (re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(p))), p) for p in paths
+        ]
+        _TEMPLATES[app] = templates
+    return templates
 
 
 def _actor(scope: Scope) -> str | None:
