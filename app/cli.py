@@ -8,11 +8,13 @@ To add a command, decorate a function with `@cli.command()` (or group several un
 `with reported_errors():`.
 """
 
+import logging
 import re
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from alembic.util import CommandError
@@ -200,17 +202,45 @@ def serve(
     with reported_errors():
         settings = load_settings()
         revision = migrate.upgrade(settings.database_url)
-        err.print(f"Database {_safe_url(settings.database_url)} at revision {revision} (head).")
+        ready = f"Database {_safe_url(settings.database_url)} at revision {revision} (head)."
+        if settings.log_json:  # the server's stderr is then JSON lines only
+            from app.observability.logging import JsonFormatter
+
+            line = logging.LogRecord("raci.cli", logging.INFO, __file__, 0, ready, None, None)
+            typer.echo(JsonFormatter().format(line), err=True)
+        else:
+            err.print(ready)
         secret = ensure_first_admin(settings)
     if secret is not None:
         out.print(_first_admin_panel(secret, host, port))
     import uvicorn
 
-    from app.observability.logging import log_config
-    from app.observability.metrics import ensure_multiprocess_dir
+    from app.observability.metrics import shared_metrics
 
-    if workers > 1:
-        ensure_multiprocess_dir()
+    with shared_metrics(workers), _clean_exit_on_stop_signals():
+        _run_uvicorn(uvicorn, host, port, workers, settings)
+
+
+@contextmanager
+def _clean_exit_on_stop_signals() -> Iterator[None]:
+    """uvicorn finishes the requests in flight on SIGTERM or SIGINT, then raises the signal
+    again with the handlers it found in place, so that the process would die of it. A stop
+    the server obeyed is a clean exit: those handlers exit 0."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_uvicorn(uvicorn: Any, host: str, port: int, workers: int, settings: Settings) -> None:
+    from app.observability.logging import log_config
+
     uvicorn.run(
         "app.main:app",
         host=host,

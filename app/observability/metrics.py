@@ -24,10 +24,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -43,6 +44,8 @@ from app.db import Database
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "unmatched"
+# Decided when the process starts, as prometheus_client decides where samples are kept.
+_MULTIPROCESS = bool(os.environ.get(MULTIPROC_ENV))
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 REQUESTS = Counter(
@@ -117,18 +120,23 @@ class FindingsCollector(Collector):
         )
 
 
-def ensure_multiprocess_dir() -> str:
-    """Before starting several workers: a fresh directory for their samples, unless
-    PROMETHEUS_MULTIPROC_DIR already names one. The workers inherit the variable."""
-    folder = os.environ.get(MULTIPROC_ENV)
-    if not folder:
-        folder = tempfile.mkdtemp(prefix="raci-metrics-")
+@contextmanager
+def shared_metrics(workers: int) -> Iterator[None]:
+    """While several workers are started and run: a fresh directory for their samples in
+    PROMETHEUS_MULTIPROC_DIR (which they inherit), unless it already names one."""
+    if workers < 2 or os.environ.get(MULTIPROC_ENV):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="raci-metrics-") as folder:
         os.environ[MULTIPROC_ENV] = folder
-    return folder
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROC_ENV]
 
 
 def _process_registry() -> CollectorRegistry:
-    if os.environ.get(MULTIPROC_ENV):
+    if _MULTIPROCESS:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return registry
@@ -148,7 +156,8 @@ def router(findings: FindingsCollector) -> APIRouter:
 
     @metrics_router.get("/metrics", include_in_schema=False)
     def metrics(_: Request) -> Response:
-        return Response(exposition(registry), media_type=CONTENT_TYPE_LATEST)
+        # The classic text format (0.0.4): every Prometheus version reads it.
+        return Response(exposition(registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
     return metrics_router
 
