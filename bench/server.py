@@ -13,7 +13,10 @@ from types import TracebackType
 import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-READY_TIMEOUT_S = 60.0
+READY_TIMEOUT_S = 120.0
+# One bootstrap secret per benchmark process: each server start makes its secret the admin
+# key named "bootstrap", so servers sharing a database must share it.
+BOOTSTRAP_SECRET = "bench-" + secrets.token_urlsafe(24)
 
 
 def free_port() -> int:
@@ -38,7 +41,7 @@ class Server:
     def __init__(self, database_url: str, *, workers: int = 1) -> None:
         self.database_url = database_url
         self.workers = workers
-        self.secret = "bench-" + secrets.token_urlsafe(24)
+        self.secret = BOOTSTRAP_SECRET
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115
