@@ -30,6 +30,7 @@ from app import migrate
 from app.client import report_cli, transfer_cli
 from app.config import Settings
 from app.db import Database, make_engine
+from app.demo import load_demo
 from app.errors import DomainError
 from app.identifiers import KEY_PATTERN
 from app.keys import service as keys_service
@@ -219,6 +220,23 @@ def serve(
 
     with shared_metrics(workers), _clean_exit_on_stop_signals():
         _run_uvicorn(uvicorn, host, port, workers, settings)
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo portfolio (seven initiatives, their capabilities and KPIs) into the
+    database, migrating it first: every kind of finding shows at once. Loading it again
+    changes nothing."""
+    with reported_errors():
+        settings = load_settings()
+        migrate.upgrade(settings.database_url)
+        with _open_database(settings) as database, database.transaction() as session:
+            result = load_demo(session)
+    table = Table("resource", "created", "updated", "unchanged", title="Demo portfolio loaded")
+    for resource, counts in result:
+        table.add_row(resource, str(counts.created), str(counts.updated), str(counts.unchanged))
+    err.print(table)
+    err.print("See the findings: GET /api/v1/reports/findings, or /dashboard in a browser.")
 
 
 @contextmanager

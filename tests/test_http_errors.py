@@ -152,7 +152,11 @@ def test_an_unknown_query_parameter_is_422(client: TestClient) -> None:
     response = client.get("/roles", params={"limt": 5})
     body = assert_problem(response, 422, detail_contains="limt")
     assert body["errors"] == [
-        {"loc": ["query", "limt"], "msg": "is not a parameter of this endpoint"}
+        {
+            "loc": ["query", "limt"],
+            "msg": "is not a parameter of this endpoint",
+            "path": "query.limt",
+        }
     ]
 
 

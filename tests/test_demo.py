@@ -1,0 +1,60 @@
+"""`raci demo`: a new user sees every kind of finding right after set-up."""
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.db import Database
+
+EXPECTED = json.loads((Path(__file__).parent / "data" / "expected-findings.json").read_text())
+COMPARED = ("rule", "initiative", "component", "capability", "kpi")
+
+
+def demo(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
+    monkeypatch.setenv("RACI_DATABASE_URL", database_url)
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_loads_the_portfolio_and_gives_the_expected_findings(
+    monkeypatch: pytest.MonkeyPatch, database: Database, database_url: str, client: TestClient
+) -> None:
+    output = demo(monkeypatch, database_url)
+    assert "initiatives" in output and "7" in output
+    report = client.get("/reports/findings", params={"as_of": EXPECTED["as_of"]}).json()
+    found = sorted(tuple(f[name] for name in COMPARED) for f in report["findings"])
+    expected = sorted(tuple(f[name] for name in COMPARED) for f in EXPECTED["findings"])
+    assert found == expected
+    assert {f["rule"] for f in report["findings"]} == {
+        "UNOWNED_COMPONENT", "MULTIPLE_ACCOUNTABLE", "NO_RESPONSIBLE", "UNSPONSORED_INITIATIVE",
+        "SILOED_INITIATIVE", "CAPABILITY_OVERLAP", "OWNER_DRIFT", "NO_JOINT_KPI", "KPI_OFF_TRACK",
+    }  # fmt: skip
+    statuses = {
+        key: client.get(f"/kpis/{key}", params={"as_of": EXPECTED["as_of"]}).json()["status"]
+        for key in EXPECTED["kpi_status"]
+    }
+    assert statuses == EXPECTED["kpi_status"]
+
+
+def test_demo_twice_changes_nothing_the_second_time(
+    monkeypatch: pytest.MonkeyPatch, database: Database, database_url: str, client: TestClient
+) -> None:
+    demo(monkeypatch, database_url)
+    versions = {i["key"]: i["version"] for i in client.get("/initiatives").json()["items"]}
+    audit = client.get("/audit", params={"limit": 500}).json()["items"]
+    demo(monkeypatch, database_url)
+    assert {i["key"]: i["version"] for i in client.get("/initiatives").json()["items"]} == versions
+    assert client.get("/audit", params={"limit": 500}).json()["items"] == audit
+    assert {entry["actor"] for entry in audit if entry["resource_type"] == "initiative"} == {"demo"}
+
+
+def test_demo_with_a_bad_database_url_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RACI_DATABASE_URL", "nosuchdb://x")
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
