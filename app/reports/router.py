@@ -6,11 +6,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import BeforeValidator
 
 from app.deps import ReadKey, SessionDep
 from app.http import ONE_PROBLEMS, READ_PROBLEMS, KeyPath, problems
-from app.identifiers import IsoDate, Key, RoleCode, upper_if_str
+from app.identifiers import IsoDate, Key, RoleCode, Timestamp, upper_if_str
 from app.reports.csv_output import FormatDep, csv_documented, csv_response
 from app.reports.findings import FindingsQuery, FindingsReport, findings_report
 from app.reports.matrix import raci_matrix, raci_matrix_at
@@ -283,7 +283,7 @@ def get_raci_matrix(
     _: ReadKey,
     output_format: FormatDep,
     at: Annotated[
-        AwareDatetime | None,
+        Timestamp | None,
         Query(
             description="Answer the matrix as it stood at this moment (RFC 3339 with a zone), "
             "rebuilt from the audit trail: who was accountable for the NLU in March?",
