@@ -151,12 +151,8 @@ def test_a_wrong_method_is_a_405_problem_naming_the_allowed_ones(client: TestCli
 def test_an_unknown_query_parameter_is_422(client: TestClient) -> None:
     response = client.get("/roles", params={"limt": 5})
     body = assert_problem(response, 422, detail_contains="limt")
-    assert body["errors"] == [
-        {
-            "loc": ["query", "limt"],
-            "msg": "is not a parameter of this endpoint",
-            "path": "query.limt",
-        }
+    assert [(error["loc"], error["msg"]) for error in body["errors"]] == [
+        (["query", "limt"], "is not a parameter of this endpoint")
     ]
 
 
