@@ -55,9 +55,12 @@ class ReportScope:
         return conditions
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ComponentFacts:
-    """One component of a counted initiative, with its RACI cells summed up."""
+    """One component of a counted initiative, with its RACI cells summed up.
+
+    Not frozen: one is built per component of the portfolio, and a frozen dataclass pays
+    an `object.__setattr__` per field. Treat it as read-only all the same."""
 
     key: str
     name: str
@@ -107,7 +110,11 @@ class CapabilityUse:
 
 
 def _split(joined: str | None) -> tuple[str, ...]:
-    return tuple(sorted(joined.split(ROLE_SEPARATOR))) if joined else ()
+    if not joined:
+        return ()
+    if ROLE_SEPARATOR not in joined:  # most often: one accountable role
+        return (joined,)
+    return tuple(sorted(joined.split(ROLE_SEPARATOR)))
 
 
 def component_facts(session: Session, scope: ReportScope) -> list[ComponentFacts]:
@@ -143,18 +150,19 @@ def component_facts(session: Session, scope: ReportScope) -> list[ComponentFacts
         .outerjoin(cells, cells.c.component_id == Component.id)
         .where(*scope.initiative_conditions())
     )
+    # Through the Connection: plain rows, without the ORM's per-row result processing.
     return [
         ComponentFacts(
-            key=key,
-            name=name,
-            initiative=initiative,
-            initiative_name=initiative_name,
-            capability=capability,
-            capability_name=capability_name,
-            agreed_owner=agreed_owner,
-            accountable=_split(accountable),
-            responsible_count=responsible_count or 0,
-            roles=_split(roles),
+            key,
+            name,
+            initiative,
+            initiative_name,
+            capability,
+            capability_name,
+            agreed_owner,
+            _split(accountable),
+            responsible_count or 0,
+            _split(roles),
         )
         for (
             key,
@@ -167,7 +175,7 @@ def component_facts(session: Session, scope: ReportScope) -> list[ComponentFacts
             accountable,
             responsible_count,
             roles,
-        ) in session.execute(stmt)
+        ) in session.connection().execute(stmt)
     ]
 
 
@@ -192,7 +200,7 @@ def initiative_facts(session: Session, scope: ReportScope) -> list[InitiativeFac
         .outerjoin(served, served.c.initiative_id == Initiative.id)
         .where(*scope.initiative_conditions())
     )
-    return [InitiativeFacts(*row) for row in session.execute(stmt)]
+    return [InitiativeFacts(*row) for row in session.connection().execute(stmt)]
 
 
 def kpi_facts(session: Session, scope: ReportScope) -> list[KpiFacts]:
@@ -288,8 +296,11 @@ class PortfolioFacts:
         """Initiative key -> (its name, every role holding a cell on any of its components)."""
         found: dict[str, tuple[str, set[str]]] = {}
         for component in self.components:
-            entry = found.setdefault(component.initiative, (component.initiative_name, set()))
-            entry[1].update(component.roles)
+            entry = found.get(component.initiative)
+            if entry is None:
+                found[component.initiative] = (component.initiative_name, set(component.roles))
+            else:
+                entry[1].update(component.roles)
         return found
 
     @cached_property
