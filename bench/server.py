@@ -13,7 +13,7 @@ from types import TracebackType
 import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-READY_TIMEOUT_S = 120.0
+READY_TIMEOUT_S = 300.0
 # One bootstrap secret per benchmark process: each server start makes its secret the admin
 # key named "bootstrap", so servers sharing a database must share it.
 BOOTSTRAP_SECRET = "bench-" + secrets.token_urlsafe(24)
