@@ -100,6 +100,11 @@ def _no_control_chars(value: str) -> str:
     return value
 
 
+def no_control_chars(value: str) -> str:
+    """For text that reaches a query: PostgreSQL cannot even compare a NUL byte."""
+    return _no_control_chars(value)
+
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),

@@ -5,7 +5,7 @@ from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
 from app.audit import service
 from app.audit.recorder import AuditAction, ResourceType
@@ -14,7 +14,7 @@ from app.audit.service import AuditFilters
 from app.deps import ReadKey, SessionDep
 from app.errors import Unprocessable
 from app.http import READ_PROBLEMS, problems
-from app.identifiers import Timestamp
+from app.identifiers import Timestamp, no_control_chars
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, fingerprint
 from app.reports.csv_output import FormatDep, csv_documented, csv_response
 
@@ -29,7 +29,9 @@ _CSV_EXAMPLE = (
     '"{""raci"": ""A"", ...}","{""raci"": ""AR"", ...}"\r\n'
 )
 
-ResourceKey = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ResourceKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_control_chars)
+]
 
 
 def _at_most(name: str, values: Sequence[Any] | None) -> list[Any]:

@@ -3,6 +3,7 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
@@ -18,7 +19,7 @@ from app.http import (
     put_status,
     set_etag,
 )
-from app.identifiers import RoleCode, Tag
+from app.identifiers import RoleCode, Tag, no_control_chars
 from app.initiatives import service
 from app.initiatives.document import ComponentState
 from app.initiatives.models import Initiative
@@ -76,7 +77,7 @@ def list_initiatives(
         list[Tag] | None, Query(max_length=MAX_FILTER_VALUES, description=_any_of("this tag"))
     ] = None,
     q: Annotated[
-        str | None,
+        Annotated[str, AfterValidator(no_control_chars)] | None,
         Query(
             min_length=1,
             max_length=200,
