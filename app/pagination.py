@@ -14,6 +14,7 @@ from app.errors import Unprocessable
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+MAX_AFTER_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ def decode_cursor(cursor: str, filters_fingerprint: str) -> str:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         after, made_for = data["after"], data["f"]
         if not isinstance(after, str) or not isinstance(made_for, str):
+            raise ValueError
+        # Nothing this service issues is long or holds control characters (PostgreSQL cannot
+        # even compare a NUL byte): a cursor that does was made by hand.
+        if len(after) > MAX_AFTER_LENGTH or any(ord(ch) < 32 for ch in after):
             raise ValueError
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         raise Unprocessable.at(["query", "cursor"], "is not a cursor this service issued") from None
