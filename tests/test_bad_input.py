@@ -5,6 +5,7 @@ act on, and leaves the data exactly as it was. Hostile text that is valid (SQL, 
 stored and returned verbatim in JSON, and neutralised with a leading `'` in every CSV.
 """
 
+import base64
 import csv
 import io
 import json
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
+from app.pagination import fingerprint
 from tests.conftest import ADMIN_SECRET
 from tests.problems import assert_problem, error_locs
 
@@ -360,6 +362,29 @@ def test_a_forged_cursor_is_422(seeded: TestClient, cursor: str) -> None:
     response = seeded.get("/initiatives", params={"cursor": cursor, "status": "active"})
     assert_problem(response, 422, detail_contains="not a cursor this service issued")
     assert error_locs(response) == [["query", "cursor"]]
+
+
+def test_a_hand_made_cursor_with_a_nul_byte_is_422(seeded: TestClient) -> None:
+    # Well formed and bound to the right (no) filters, but no key holds a NUL: PostgreSQL
+    # could not even compare it.
+    raw = json.dumps({"after": "a\u0000b", "f": fingerprint({})}, separators=(",", ":"))
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    for path in ("/roles", "/initiatives", "/capabilities", "/kpis"):
+        response = seeded.get(path, params={"cursor": cursor})
+        assert_problem(response, 422, detail_contains="not a cursor this service issued")
+
+
+def test_nul_bytes_in_filters_are_422(unchanged: TestClient) -> None:
+    for path, name in [
+        ("/initiatives", "q"),
+        ("/initiatives", "tag"),
+        ("/audit", "actor"),
+        ("/audit", "resource_key"),
+        ("/audit", "resource_key_prefix"),
+    ]:
+        response = unchanged.get(path, params={name: "a\u0000b"})
+        assert_problem(response, 422, detail_contains="control characters")
+        assert error_locs(response)[0][:2] == ["query", name]
 
 
 def test_a_cursor_too_long_is_422(seeded: TestClient) -> None:
