@@ -60,6 +60,12 @@ from app.initiatives.models import Initiative, InitiativeTag
 from app.keys.models import ApiKey
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
+from app.resource_fields import (
+    CAPABILITY_FIELDS,
+    INITIATIVE_FIELDS,
+    KPI_FIELDS,
+    ROLE_FIELDS,
+)
 from app.roles.models import Role
 from app.rules.models import RuleSetting
 
@@ -142,33 +148,10 @@ class ResourceSpec:
         return "/".join(str(fields[name]) for name in self.key_fields)
 
 
-_ROLE_FIELDS = ("code", "name", "description")
-_CAPABILITY_FIELDS = ("key", "name", "domain", "description", "agreed_owner", "rationale")
-_INITIATIVE_FIELDS = (
-    "key",
-    "name",
-    "kind",
-    "status",
-    "portfolio",
-    "sponsor",
-    "goals",
-    "use_cases",
-    "feasibility",
-    "priority",
-    "start_date",
-    "end_date",
-    "external_ref",
-)
-_KPI_FIELDS = (
-    "key",
-    "name",
-    "unit",
-    "direction",
-    "baseline",
-    "baseline_date",
-    "target",
-    "target_date",
-)
+_ROLE_FIELDS = ("code", *ROLE_FIELDS)
+_CAPABILITY_FIELDS = ("key", *CAPABILITY_FIELDS)
+_INITIATIVE_FIELDS = ("key", *INITIATIVE_FIELDS)
+_KPI_FIELDS = ("key", *KPI_FIELDS)
 
 
 def _columns(model: type[Base], names: Iterable[str]) -> dict[str, SQLColumnExpression[Any]]:

@@ -13,16 +13,16 @@ from sqlalchemy.orm import Session
 from app.audit.recorder import jsonable
 from app.capabilities.models import Capability
 from app.components.models import Component
-from app.imports.state import (
+from app.initiatives.models import Initiative, InitiativeTag
+from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
+from app.raci.models import RaciCell
+from app.resource_fields import (
     CAPABILITY_FIELDS,
     COMPONENT_FIELDS,
     INITIATIVE_FIELDS,
     KPI_FIELDS,
     ROLE_FIELDS,
 )
-from app.initiatives.models import Initiative, InitiativeTag
-from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
-from app.raci.models import RaciCell
 from app.roles.models import Role
 
 Document = dict[str, Any]

@@ -22,11 +22,6 @@ from app.errors import Unprocessable
 from app.imports import bulk
 from app.imports.schemas import Counts, ImportDocument, ImportResult
 from app.imports.state import (
-    CAPABILITY_FIELDS,
-    COMPONENT_FIELDS,
-    INITIATIVE_FIELDS,
-    KPI_FIELDS,
-    ROLE_FIELDS,
     PortfolioState,
     Stored,
     StoredInitiative,
@@ -38,6 +33,13 @@ from app.initiatives.models import Initiative, InitiativeTag
 from app.initiatives.schemas import ComponentDocument, InitiativeDocument
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
+from app.resource_fields import (
+    CAPABILITY_FIELDS,
+    COMPONENT_FIELDS,
+    INITIATIVE_FIELDS,
+    KPI_FIELDS,
+    ROLE_FIELDS,
+)
 from app.resources import summarise
 from app.roles.models import Role
 

@@ -17,28 +17,17 @@ from app.components.models import Component
 from app.initiatives.models import Initiative, InitiativeTag
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
+from app.resource_fields import (
+    CAPABILITY_FIELDS,
+    COMPONENT_FIELDS,
+    INITIATIVE_FIELDS,
+    KPI_FIELDS,
+    ROLE_FIELDS,
+)
 from app.roles.models import Role
 
 BATCH = 500
 
-ROLE_FIELDS = ("name", "description")
-CAPABILITY_FIELDS = ("name", "domain", "description", "agreed_owner", "rationale")
-INITIATIVE_FIELDS = (
-    "name",
-    "kind",
-    "status",
-    "portfolio",
-    "sponsor",
-    "goals",
-    "use_cases",
-    "feasibility",
-    "priority",
-    "start_date",
-    "end_date",
-    "external_ref",
-)
-COMPONENT_FIELDS = ("name", "capability", "description")
-KPI_FIELDS = ("name", "unit", "direction", "baseline", "baseline_date", "target", "target_date")
 
 Fields = dict[str, Any]
 
