@@ -92,7 +92,10 @@ class Server:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited at start:\n{self.log_text()[-3000:]}")
+                log = self.log_text()[-3000:]
+                self.stop()
+                self.cleanup()
+                raise RuntimeError(f"the server exited at start:\n{log}")
             try:
                 answer = httpx.get(f"{self.base_url}/readyz", timeout=2)
                 if answer.status_code == 200:
@@ -101,6 +104,7 @@ class Server:
                 pass
             time.sleep(0.1)
         self.stop()
+        self.cleanup()
         raise RuntimeError(f"the server was not ready in {READY_TIMEOUT_S:.0f} s")
 
     def stop(self) -> None:
