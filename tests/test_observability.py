@@ -304,3 +304,13 @@ def test_several_workers_share_their_metrics(database_url: str, database: Databa
             text = http.get("/metrics").text
     served = _value(text, "raci_http_requests_total", route="/healthz", status="200")
     assert served >= requests
+
+
+def test_starting_the_app_computes_no_findings_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.observability import metrics
+
+    def refuse(_: object) -> None:
+        raise AssertionError("the findings report was computed at start-up")
+
+    monkeypatch.setattr(metrics.FindingsCollector, "_refresh", refuse)
+    create_app(Settings(database_url="sqlite:////nonexistent/raci.db"))

@@ -100,6 +100,12 @@ class FindingsCollector(Collector):
         ]
         self._up = 1
 
+    def describe(self) -> Iterable[Metric]:
+        """The metric names without their values. Without it the registry would call
+        `collect` on registration, computing the whole findings report at every start."""
+        yield GaugeMetricFamily("raci_findings", "", labels=["rule", "severity"])
+        yield GaugeMetricFamily("raci_findings_up", "")
+
     def collect(self) -> Iterable[Metric]:
         with self._lock:
             now = time.monotonic()
