@@ -20,6 +20,7 @@ from app.initiatives.schemas import ComponentDocument
 from app.persistence import assign
 from app.raci.models import RaciCell
 from app.references import Loc, existing_capabilities, existing_roles
+from app.resources import summarise
 
 Problem = dict[str, Any]
 
@@ -101,10 +102,7 @@ def check_document(
         loc=loc,
     )
     if problems:
-        first = problems[0]
-        where = ".".join(str(part) for part in first["loc"] if part != "body")
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise Unprocessable(f"{where}: {first['msg']}{more}", problems)
+        raise Unprocessable(summarise(problems), problems)
 
 
 def load_components(
