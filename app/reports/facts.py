@@ -117,20 +117,33 @@ def _split(joined: str | None) -> tuple[str, ...]:
     return tuple(sorted(joined.split(ROLE_SEPARATOR)))
 
 
-def component_facts(session: Session, scope: ReportScope) -> list[ComponentFacts]:
-    """Every component of the counted initiatives, in one aggregate query."""
+@dataclass(slots=True)
+class ComponentPass:
+    """What one pass over the components of the counted initiatives leaves behind.
+
+    `flagged`: only the components some component rule may report (no accountable, more
+    than one, nobody responsible, or the agreed owner not accountable), about one in ten;
+    `roles_by_initiative`: only the initiatives whose cells name exactly one role;
+    `capability_uses`: every capability built by a counted initiative."""
+
+    flagged: list[ComponentFacts] = field(default_factory=list)
+    roles_by_initiative: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
+    capability_uses: dict[str, CapabilityUse] = field(default_factory=dict)
+
+
+# Rows fetched at a time: on PostgreSQL through a server-side cursor, so that a large
+# portfolio is never buffered whole by the driver.
+COMPONENT_ROWS_PER_FETCH = 5_000
+
+
+def component_pass(session: Session, scope: ReportScope) -> ComponentPass:
+    """One aggregate query over the cells of the counted initiatives, grouped by component
+    and read as plain rows a batch at a time; Python keeps only what the rules need.
+
+    The query is driven by `component` (then `raci_cell` through its primary key, whose
+    first column is `component_id`), so neither database builds a temporary index."""
     accountable_role = case((RaciCell.raci.in_(ACCOUNTABLE), RaciCell.role))
     responsible_cell = case((RaciCell.raci.in_(RESPONSIBLE), 1))
-    cells = (
-        select(
-            RaciCell.component_id.label("component_id"),
-            func.aggregate_strings(accountable_role, ROLE_SEPARATOR).label("accountable"),
-            func.count(responsible_cell).label("responsible_count"),
-            func.aggregate_strings(RaciCell.role, ROLE_SEPARATOR).label("roles"),
-        )
-        .group_by(RaciCell.component_id)
-        .subquery("cells")
-    )
     stmt = (
         select(
             Component.key,
@@ -140,43 +153,74 @@ def component_facts(session: Session, scope: ReportScope) -> list[ComponentFacts
             Component.capability,
             Capability.name,
             Capability.agreed_owner,
-            cells.c.accountable,
-            cells.c.responsible_count,
-            cells.c.roles,
+            func.aggregate_strings(accountable_role, ROLE_SEPARATOR),
+            func.count(responsible_cell),
+            func.aggregate_strings(RaciCell.role, ROLE_SEPARATOR),
         )
         .select_from(Component)
         .join(Initiative, Initiative.id == Component.initiative_id)
         .outerjoin(Capability, Capability.key == Component.capability)
-        .outerjoin(cells, cells.c.component_id == Component.id)
+        .outerjoin(RaciCell, RaciCell.component_id == Component.id)
         .where(*scope.initiative_conditions())
+        .group_by(Component.id, Initiative.id, Capability.id)
     )
-    # Through the Connection: plain rows, without the ORM's per-row result processing.
-    return [
-        ComponentFacts(
-            key,
-            name,
-            initiative,
-            initiative_name,
-            capability,
-            capability_name,
-            agreed_owner,
-            _split(accountable),
-            responsible_count or 0,
-            _split(roles),
-        )
-        for (
-            key,
-            name,
-            initiative,
-            initiative_name,
-            capability,
-            capability_name,
-            agreed_owner,
-            accountable,
-            responsible_count,
-            roles,
-        ) in session.connection().execute(stmt)
-    ]
+    found = ComponentPass()
+    flagged = found.flagged
+    single_role: dict[str, tuple[str, str | None]] = {}  # initiative -> (name, its one role)
+    uses = found.capability_uses
+    rows = session.connection().execution_options(yield_per=COMPONENT_ROWS_PER_FETCH).execute(stmt)
+    for (
+        key,
+        name,
+        initiative,
+        initiative_name,
+        capability,
+        capability_name,
+        agreed_owner,
+        accountable_codes,
+        responsible_count,
+        role_codes,
+    ) in rows:
+        accountable = _split(accountable_codes)
+        if (
+            len(accountable) != 1
+            or not responsible_count
+            or (agreed_owner is not None and agreed_owner not in accountable)
+        ):
+            flagged.append(
+                ComponentFacts(
+                    key,
+                    name,
+                    initiative,
+                    initiative_name,
+                    capability,
+                    capability_name,
+                    agreed_owner,
+                    accountable,
+                    responsible_count or 0,
+                    _split(role_codes),
+                )
+            )
+        if role_codes:
+            # The component's one role, or None when it names several.
+            only = None if ROLE_SEPARATOR in role_codes else role_codes
+            seen = single_role.get(initiative)
+            if seen is None:
+                single_role[initiative] = (initiative_name, only)
+            elif seen[1] is not None and seen[1] != only:
+                single_role[initiative] = (initiative_name, None)
+        if capability is not None:
+            use = uses.get(capability)
+            if use is None:
+                use = uses[capability] = CapabilityUse(capability, capability_name or capability)
+            use.initiatives[initiative] = initiative_name
+            use.accountable.update(accountable)
+    found.roles_by_initiative = {
+        initiative: (initiative_name, {only})
+        for initiative, (initiative_name, only) in single_role.items()
+        if only is not None
+    }
+    return found
 
 
 def initiative_facts(session: Session, scope: ReportScope) -> list[InitiativeFacts]:
@@ -280,8 +324,14 @@ class PortfolioFacts:
         self.scope = scope
 
     @cached_property
+    def component_pass(self) -> ComponentPass:
+        return component_pass(self.session, self.scope)
+
+    @property
     def components(self) -> list[ComponentFacts]:
-        return component_facts(self.session, self.scope)
+        """The components a component rule may report (not every component: see
+        `ComponentPass.flagged`); each rule still checks its own condition."""
+        return self.component_pass.flagged
 
     @cached_property
     def initiatives(self) -> list[InitiativeFacts]:
@@ -291,30 +341,13 @@ class PortfolioFacts:
     def kpis(self) -> list[KpiFacts]:
         return kpi_facts(self.session, self.scope)
 
-    @cached_property
+    @property
     def roles_by_initiative(self) -> dict[str, tuple[str, set[str]]]:
-        """Initiative key -> (its name, every role holding a cell on any of its components)."""
-        found: dict[str, tuple[str, set[str]]] = {}
-        for component in self.components:
-            entry = found.get(component.initiative)
-            if entry is None:
-                found[component.initiative] = (component.initiative_name, set(component.roles))
-            else:
-                entry[1].update(component.roles)
-        return found
+        """Initiative key -> (its name, its one role), for the initiatives whose cells
+        (on any of their components) name exactly one role."""
+        return self.component_pass.roles_by_initiative
 
-    @cached_property
+    @property
     def capability_uses(self) -> dict[str, CapabilityUse]:
         """Capability key -> the counted initiatives building it and who is accountable."""
-        uses: dict[str, CapabilityUse] = {}
-        for component in self.components:
-            if component.capability is None:
-                continue
-            use = uses.get(component.capability)
-            if use is None:
-                use = uses[component.capability] = CapabilityUse(
-                    component.capability, component.capability_name or component.capability
-                )
-            use.initiatives[component.initiative] = component.initiative_name
-            use.accountable.update(component.accountable)
-        return uses
+        return self.component_pass.capability_uses
