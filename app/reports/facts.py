@@ -44,10 +44,12 @@ class ReportScope:
         """True when only some initiatives are read (by key or portfolio)."""
         return self.initiatives is not None or self.portfolios is not None
 
-    def initiative_conditions(self) -> list[ColumnElement[bool]]:
+    def initiative_conditions(self, *, indexed_status: bool = True) -> list[ColumnElement[bool]]:
+        """`indexed_status=False`: the status condition written so that no index serves it."""
         conditions: list[ColumnElement[bool]] = []
         if not self.include_closed:
-            conditions.append(Initiative.status.in_(LIVE_STATUSES))
+            status = Initiative.status if indexed_status else Initiative.status.concat("")
+            conditions.append(status.in_(LIVE_STATUSES))
         if self.initiatives is not None:
             conditions.append(Initiative.key.in_(sorted(self.initiatives)))
         if self.portfolios is not None:
@@ -161,9 +163,18 @@ def component_pass(session: Session, scope: ReportScope) -> ComponentPass:
         .join(Initiative, Initiative.id == Component.initiative_id)
         .outerjoin(Capability, Capability.key == Component.capability)
         .outerjoin(RaciCell, RaciCell.component_id == Component.id)
-        .where(*scope.initiative_conditions())
-        .group_by(Component.id, Initiative.id, Capability.id)
     )
+    if session.get_bind().dialect.name == "sqlite":
+        # Scan `component` in id order, so that the groups come out one after the other
+        # with no temporary B-tree: the status condition (`|| ''`) must not pick the
+        # initiative index as the outer loop, and grouping by the component alone (SQLite
+        # allows the other columns bare) keeps that order. 0.36 s -> 0.22 s at 10,000
+        # initiatives.
+        conditions = scope.initiative_conditions(indexed_status=False)
+        stmt = stmt.where(*conditions).group_by(Component.id)
+    else:
+        conditions = scope.initiative_conditions()
+        stmt = stmt.where(*conditions).group_by(Component.id, Initiative.id, Capability.id)
     found = ComponentPass()
     flagged = found.flagged
     single_role: dict[str, tuple[str, str | None]] = {}  # initiative -> (name, its one role)
