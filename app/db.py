@@ -109,9 +109,13 @@ class Database:
         )
         # Imported here: the recorder needs every model, and the models need this module.
         from app.audit.recorder import install as install_audit
+        from app.keys.cache import KeyCache
+        from app.keys.cache import install as install_key_check
 
-        install_audit(self.read_sessions)
-        install_audit(self.write_sessions)
+        self.key_cache = KeyCache()
+        for sessions in (self.read_sessions, self.write_sessions):
+            install_audit(sessions)
+            install_key_check(sessions)
 
     def session(self, *, write: bool) -> Session:
         return (self.write_sessions if write else self.read_sessions)()

@@ -1,10 +1,12 @@
 """Request dependencies: the database session, the caller's key, paging and If-Match."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -12,9 +14,12 @@ from sqlalchemy.orm import Session
 from app.db import Database, utcnow
 from app.errors import Forbidden, Unauthorized
 from app.keys import service as keys
+from app.keys.cache import KnownKey, known_key, pending_verification, verify_in_transaction
 from app.keys.scopes import Scope, grants
+from app.keys.secrets import hash_secret
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams, decode_cursor, fingerprint
 from app.preconditions import IfMatch
+from app.query_guard import reject_unknown_query_params
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -24,17 +29,61 @@ def get_database(request: Request) -> Database:
     return database
 
 
-DatabaseDep = Annotated[Database, Depends(get_database)]
+async def _database(request: Request) -> Database:
+    return get_database(request)
 
 
-def get_session(request: Request, database: DatabaseDep) -> Iterator[Session]:
+DatabaseDep = Annotated[Database, Depends(_database)]
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error.
 
     Services only flush; this is the one place that commits. Writes take SQLite's write
     lock up front (see app.db) so that concurrent writers queue instead of failing.
+
+    Async on purpose: a Session connects lazily, so making one needs no thread; only the
+    commit or rollback at the end does I/O. A sync generator would cost two hops to the
+    thread pool per request, a measurable share of a simple GET (see docs/performance.md).
     """
-    with database.transaction(write=request.method not in _SAFE_METHODS) as session:
+    # The database from the app rather than from DatabaseDep: FastAPI walks a route's whole
+    # dependency tree on every request, and this one sits under every route several times.
+    database = get_database(request)
+    session = database.session(write=request.method not in _SAFE_METHODS)
+    try:
         yield session
+    except BaseException:
+        await _end(session, _rollback_and_close)
+        raise
+    await _end(session, _commit_and_close)
+
+
+async def _end(session: Session, end: Callable[[Session], None]) -> None:
+    if session.in_transaction() or pending_verification(session):
+        await run_in_threadpool(end, session)
+    else:
+        # Never began (a request refused before any query): nothing to send, no hop.
+        session.close()
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        if pending_verification(session):
+            # The route ran no query, so its key was not checked yet: check it now, before
+            # the answer leaves (a revoked key gets its 401 even here).
+            session.connection()
+        session.commit()
+    except BaseException:
+        _rollback_and_close(session)
+        raise
+    session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 # scope="function": commit before the response is sent, so a client that reads right after
@@ -56,10 +105,9 @@ class Principal:
     scope: Scope
 
 
-def _authenticate(
+async def _authenticate(
     request: Request,
     session: SessionDep,
-    database: DatabaseDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -69,31 +117,55 @@ def _authenticate(
         # Also checked by its middleware; here it catches failures made meanwhile by the
         # same client's concurrent requests, still before the key is looked up.
         limiter.check(request)
-    key = keys.authenticate(session, credentials.credentials)
-    if key is None:
-        if limiter is not None:
-            limiter.record_failure(request)
-        raise Unauthorized("The API key is unknown or has been revoked")
+    database = get_database(request)
+    cache = database.key_cache
+    secret_hash = hash_secret(credentials.credentials)
+    key = cache.get(secret_hash)
+    if key is not None and not session.in_transaction():
+        # Trusted only with this check, the first statement of the request's transaction.
+        verify_in_transaction(session, key, cache)
+    else:
+        key = await run_in_threadpool(_look_up, session, secret_hash)
+        if key is None:
+            if limiter is not None:
+                limiter.record_failure(request)
+            raise Unauthorized("The API key is unknown or has been revoked")
+        cache.put(key)
     now = utcnow()
-    if keys.needs_last_used_update(key, now):
-        if request.method in _SAFE_METHODS:
-            # In its own short transaction, so that a read request stays a reader.
-            try:
-                with database.transaction(write=True) as writer:
-                    keys.mark_used(writer, key.id, now)
-            except SQLAlchemyError:
-                pass  # last_used_at is informational; never fail a read over it
-        else:
-            # A write request already holds the write lock: a second writer would wait on it.
-            keys.mark_used(session, key.id, now)
+    if keys.needs_last_used_update(key.last_used_at, now):
+        await run_in_threadpool(_mark_used, request, session, database, key.secret_hash, now)
+        cache.used(key, now)
     principal = Principal(name=key.name, scope=key.scope)  # type: ignore[arg-type]
     session.info["actor"] = principal.name
     request.state.principal = principal
     return principal
 
 
+def _look_up(session: Session, secret_hash: str) -> KnownKey | None:
+    key = keys.find_by_hash(session, secret_hash)
+    return None if key is None else known_key(key)
+
+
+def _mark_used(
+    request: Request, session: Session, database: Database, secret_hash: str, now: datetime
+) -> None:
+    if request.method in _SAFE_METHODS:
+        # In its own short transaction, so that a read request stays a reader.
+        try:
+            with database.transaction(write=True) as writer:
+                keys.mark_used(writer, secret_hash, now)
+        except SQLAlchemyError:
+            pass  # last_used_at is informational; never fail a read over it
+    else:
+        # A write request already holds the write lock: a second writer would wait on it.
+        keys.mark_used(session, secret_hash, now)
+
+
 def require(scope: Scope) -> object:
-    def _check(principal: Annotated[Principal, Depends(_authenticate)]) -> Principal:
+    async def _check(
+        request: Request, principal: Annotated[Principal, Depends(_authenticate)]
+    ) -> Principal:
+        reject_unknown_query_params(request)
         if not grants(principal.scope, scope):
             raise Forbidden(
                 f"This needs a key with the '{scope}' scope; '{principal.name}' has '{principal.scope}'"
@@ -108,7 +180,7 @@ WriteKey = Annotated[Principal, require("write")]
 AdminKey = Annotated[Principal, require("admin")]
 
 
-def _page_params(
+async def _page_params(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
     cursor: Annotated[
@@ -127,7 +199,7 @@ def _page_params(
 PageDep = Annotated[PageParams, Depends(_page_params)]
 
 
-def _if_match(
+async def _if_match(
     if_match: Annotated[
         str | None,
         Header(description='Only change the resource if it is still at this ETag, e.g. `"3"`.'),

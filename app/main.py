@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
@@ -32,7 +32,6 @@ from app.middleware import BodyGuard
 from app.observability import metrics
 from app.observability.logging import configure_if_unconfigured
 from app.observability.middleware import ObservabilityMiddleware
-from app.query_guard import reject_unknown_query_params
 from app.raci.router import router as raci_router
 from app.reports.router import router as reports_router
 from app.roles.router import router as roles_router
@@ -105,7 +104,8 @@ PROBLEM_SCHEMA = {
 
 
 def _api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query_params)])
+    # Every route under it takes a key; the key check also refuses unknown query parameters.
+    api = APIRouter(prefix=API_PREFIX)
     for router in (
         roles_router,
         capabilities_router,

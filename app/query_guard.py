@@ -1,12 +1,9 @@
 """Unknown query parameters are refused: a typo in a filter must not silently match everything."""
 
-from typing import Annotated
-
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from app.deps import Principal, _authenticate
 from app.errors import Unprocessable
 
 _cache: dict[int, frozenset[str]] = {}
@@ -27,12 +24,12 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def reject_unknown_query_params(
-    request: Request,
-    # The key first: a caller without one learns nothing, not even the parameter names (the
-    # routes' own scope checks reuse this, as FastAPI caches a dependency per request).
-    _: Annotated[Principal, Depends(_authenticate)],
-) -> None:
+def reject_unknown_query_params(request: Request) -> None:
+    """422 naming each query parameter the matched route does not take.
+
+    Called by the key check (app.deps.require) once the key is known, so that a caller
+    without one learns nothing, not even the parameter names.
+    """
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

@@ -121,14 +121,14 @@ def _principal(
         _record_failure(request)
         return None
     now = utcnow()
-    if keys.needs_last_used_update(key, now):
+    if keys.needs_last_used_update(key.last_used_at, now):
         try:
             if request.method == "GET":
                 # In its own short transaction, so that the page's reads stay a reader.
                 with database.transaction(write=True) as writer:
-                    keys.mark_used(writer, key.id, now)
+                    keys.mark_used(writer, key.secret_hash, now)
             else:
-                keys.mark_used(session, key.id, now)
+                keys.mark_used(session, key.secret_hash, now)
         except SQLAlchemyError:
             pass  # last_used_at is informational; never fail a page over it
     return Principal(name=key.name, scope=key.scope)  # type: ignore[arg-type]

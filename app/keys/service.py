@@ -41,15 +41,21 @@ def revoke_key(session: Session, name: str) -> None:
 
 
 def authenticate(session: Session, secret: str) -> ApiKey | None:
-    return session.scalar(select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret)))
+    return find_by_hash(session, hash_secret(secret))
 
 
-def needs_last_used_update(key: ApiKey, now: datetime) -> bool:
-    return key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION
+def find_by_hash(session: Session, secret_hash: str) -> ApiKey | None:
+    return session.scalar(select(ApiKey).where(ApiKey.secret_hash == secret_hash))
 
 
-def mark_used(session: Session, key_id: int, now: datetime) -> None:
-    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+def needs_last_used_update(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
+
+
+def mark_used(session: Session, secret_hash: str, now: datetime) -> None:
+    session.execute(
+        update(ApiKey).where(ApiKey.secret_hash == secret_hash).values(last_used_at=now)
+    )
 
 
 def ensure_bootstrap_key(session: Session, secret: str) -> None:

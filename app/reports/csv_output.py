@@ -87,7 +87,7 @@ def _prefers_csv(accept: str) -> bool:
     )
 
 
-def _response_format(
+async def _response_format(
     request: Request,
     output_format: Annotated[
         OutputFormat | None,

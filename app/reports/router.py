@@ -42,7 +42,7 @@ PortfolioQuery = Annotated[
 ]
 
 
-def _findings_query(
+async def _findings_query(
     rule: Annotated[
         list[RuleCodeParam] | None, Query(description="Only these rules (repeat for any of).")
     ] = None,
