@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -86,16 +86,28 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 10) -> Engine:
-    """An engine for `url`, with SQLite made safe for concurrent requests."""
+def make_engine(
+    url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 10, max_overflow: int | None = None
+) -> Engine:
+    """An engine for `url`, with SQLite made safe for concurrent requests.
+
+    Up to `pool_size` connections are kept open and as many again (`max_overflow`) opened
+    for bursts. A request holds at most one at a time (app.deps), so a burst larger than
+    the pool queues for connections rather than deadlocking on them.
+    """
+    overflow = pool_size if max_overflow is None else max_overflow
     if url.startswith("sqlite"):
+        database = make_url(url).database
+        in_memory = not database or database == ":memory:" or "mode=memory" in url
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+            # An in-memory database lives in one connection per thread: no pool to size.
+            **({} if in_memory else {"pool_size": pool_size, "max_overflow": overflow}),
         )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=overflow, pool_pre_ping=True)
 
 
 class Database:

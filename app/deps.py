@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -118,47 +117,49 @@ async def _authenticate(
         # same client's concurrent requests, still before the key is looked up.
         limiter.check(request)
     database = get_database(request)
-    cache = database.key_cache
     secret_hash = hash_secret(credentials.credentials)
-    key = cache.get(secret_hash)
-    if key is not None and not session.in_transaction():
-        # Trusted only with this check, the first statement of the request's transaction.
-        verify_in_transaction(session, key, cache)
-    else:
-        key = await run_in_threadpool(_look_up, session, secret_hash)
+    key = database.key_cache.get(secret_hash)
+    if key is None or keys.needs_last_used_update(key.last_used_at, utcnow()):
+        key = await run_in_threadpool(find_key, database, secret_hash)
         if key is None:
             if limiter is not None:
                 limiter.record_failure(request)
             raise Unauthorized("The API key is unknown or has been revoked")
-        cache.put(key)
-    now = utcnow()
-    if keys.needs_last_used_update(key.last_used_at, now):
-        await run_in_threadpool(_mark_used, request, session, database, key.secret_hash, now)
-        cache.used(key, now)
+    # Trusted only with this check, the first statement of the request's transaction.
+    verify_in_transaction(session, key, database.key_cache)
     principal = Principal(name=key.name, scope=key.scope)  # type: ignore[arg-type]
     session.info["actor"] = principal.name
     request.state.principal = principal
     return principal
 
 
-def _look_up(session: Session, secret_hash: str) -> KnownKey | None:
-    key = keys.find_by_hash(session, secret_hash)
-    return None if key is None else known_key(key)
+def find_key(database: Database, secret_hash: str, *, cached: bool = True) -> KnownKey | None:
+    """The key with this secret's hash, from the cache or its own short transaction, its
+    last_used_at brought up to the minute in another.
 
-
-def _mark_used(
-    request: Request, session: Session, database: Database, secret_hash: str, now: datetime
-) -> None:
-    if request.method in _SAFE_METHODS:
-        # In its own short transaction, so that a read request stays a reader.
+    Both before the request's own transaction begins, never inside it: a request that held
+    one connection while waiting for a second would, in a burst larger than the pool,
+    wait on requests waiting on it.
+    """
+    cache = database.key_cache
+    key = cache.get(secret_hash) if cached else None
+    if key is None:
+        with database.transaction(write=False) as session:
+            found = keys.find_by_hash(session, secret_hash)
+        if found is None:
+            cache.forget(secret_hash)
+            return None
+        key = known_key(found)
+        cache.put(key)
+    now = utcnow()
+    if keys.needs_last_used_update(key.last_used_at, now):
         try:
             with database.transaction(write=True) as writer:
                 keys.mark_used(writer, secret_hash, now)
+            cache.used(key, now)
         except SQLAlchemyError:
-            pass  # last_used_at is informational; never fail a read over it
-    else:
-        # A write request already holds the write lock: a second writer would wait on it.
-        keys.mark_used(session, secret_hash, now)
+            pass  # last_used_at is informational; never fail a request over it
+    return key
 
 
 def require(scope: Scope) -> object:

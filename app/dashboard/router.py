@@ -16,15 +16,13 @@ import jinja2
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.dashboard.views import Filters, build_dashboard
-from app.db import utcnow
-from app.deps import DatabaseDep, Principal, SessionDep
+from app.deps import DatabaseDep, Principal, SessionDep, find_key
 from app.errors import DomainError
 from app.initiatives.schemas import Portfolio
-from app.keys import service as keys
 from app.keys.scopes import grants
+from app.keys.secrets import hash_secret
 
 COOKIE = "raci_dashboard"
 COOKIE_PATH = "/dashboard"
@@ -112,25 +110,20 @@ def _too_many(request: Request, refused: DomainError) -> HTMLResponse:
     return response
 
 
-def _principal(
-    request: Request, session: SessionDep, database: DatabaseDep, secret: str
-) -> Principal | None:
-    """The read key `secret` names, or None (a failed authentication is recorded)."""
-    key = keys.authenticate(session, secret) if 0 < len(secret) <= MAX_KEY_LENGTH else None
+def _principal(request: Request, database: DatabaseDep, secret: str) -> Principal | None:
+    """The read key `secret` names, or None (a failed authentication is recorded).
+
+    Looked up afresh rather than from the cache: a page is no hot path, and this keeps a
+    revoked key's cookie from showing even one more page.
+    """
+    key = (
+        find_key(database, hash_secret(secret), cached=False)
+        if 0 < len(secret) <= MAX_KEY_LENGTH
+        else None
+    )
     if key is None or not grants(key.scope, "read"):
         _record_failure(request)
         return None
-    now = utcnow()
-    if keys.needs_last_used_update(key.last_used_at, now):
-        try:
-            if request.method == "GET":
-                # In its own short transaction, so that the page's reads stay a reader.
-                with database.transaction(write=True) as writer:
-                    keys.mark_used(writer, key.secret_hash, now)
-            else:
-                keys.mark_used(session, key.secret_hash, now)
-        except SQLAlchemyError:
-            pass  # last_used_at is informational; never fail a page over it
     return Principal(name=key.name, scope=key.scope)  # type: ignore[arg-type]
 
 
@@ -165,7 +158,6 @@ def login_form(request: Request) -> HTMLResponse:
 @router.post("/login", response_model=None)
 def login(
     request: Request,
-    session: SessionDep,
     database: DatabaseDep,
     key: Annotated[str, Form(max_length=MAX_KEY_LENGTH)] = "",
 ) -> Response:
@@ -177,7 +169,7 @@ def login(
     secret = key.strip()
     if not secret:
         return _page(request, "login.html", {"error": "Enter an API key.", "principal": None}, 400)
-    principal = _principal(request, session, database, secret)
+    principal = _principal(request, database, secret)
     if principal is None:
         return _page(
             request,
@@ -224,7 +216,7 @@ def dashboard(
     secret = request.cookies.get(COOKIE)
     if secret and (refused := _refused_by_limiter(request)) is not None:
         return _too_many(request, refused)
-    principal = _principal(request, session, database, secret) if secret else None
+    principal = _principal(request, database, secret) if secret else None
     if principal is None:
         response = _redirect(request, "/dashboard/login")
         if secret:
