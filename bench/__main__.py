@@ -467,8 +467,8 @@ def _table(result: dict[str, Any]) -> str:
         ),
         (
             "throughput_vs_bare",
-            f"{result['throughput_vs_bare']} ({result['rps_auth']} vs {result['rps_bare']} req/s, "
-            f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms)",
+            f"{result['throughput_vs_bare']} ({result['rps_auth']} vs {result['rps_bare']} req/s "
+            f"under {result.get('load_tool', 'httpx')}, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms)",
         ),
         (
             "csv_peak_rss_mb",
