@@ -92,10 +92,14 @@ ACCOUNTABLE = ("A", "AR")
 RESPONSIBLE = ("R", "AR")
 
 
+# NUL bytes cannot be stored by PostgreSQL, and other control characters in a name are
+# never intended; tabs and newlines in free text are fine. A regular expression, as this
+# runs on every string of a bulk import (a character loop in Python cost ~8% of its time).
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _no_control_chars(value: str) -> str:
-    # NUL bytes cannot be stored by PostgreSQL, and other control characters in a name
-    # are never intended; tabs and newlines in free text are fine.
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+    if _CONTROL_CHARS.search(value):
         raise ValueError("must not contain control characters")
     return value
 

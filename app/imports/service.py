@@ -8,7 +8,7 @@ an identical second import writes nothing at all.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Table
@@ -97,8 +97,8 @@ class _Importer:
                 action,  # type: ignore[arg-type]
                 resource_type,
                 key,
-                None if before is None else {k: jsonable(v) for k, v in before.items()},
-                None if after is None else {k: jsonable(v) for k, v in after.items()},
+                None if before is None else _json_ready(before),
+                None if after is None else _json_ready(after),
             )
         )
 
@@ -473,6 +473,15 @@ class _Importer:
                     },
                 )
         bulk.insert_rows(self.session, _table(Measurement), rows)
+
+
+def _json_ready(fields: Fields) -> Fields:
+    # Most states (every cell, most components) hold no date: those need no copy, and an
+    # import makes one per row it writes.
+    for value in fields.values():
+        if isinstance(value, date):
+            return {name: jsonable(v) for name, v in fields.items()}
+    return fields
 
 
 def _cell_state(
