@@ -38,7 +38,6 @@ from sqlalchemy import (
     SQLColumnExpression,
     Table,
     event,
-    insert,
     inspect,
     select,
     text,
@@ -53,6 +52,7 @@ from sqlalchemy.orm import (
 )
 
 from app.audit.models import AuditEntry
+from app.bulk_insert import insert_many
 from app.capabilities.models import Capability
 from app.components.models import Component
 from app.db import Base, utcnow
@@ -498,9 +498,9 @@ def _write(connection: Connection, actor: str, records: Sequence[AuditRecord]) -
         for r in records
     ]
     table: Table = AuditEntry.__table__  # type: ignore[assignment]
-    # executemany, not one INSERT ... VALUES per chunk: compiling a statement with hundreds
-    # of thousands of bound parameters cost seconds for a large import.
-    connection.execute(insert(table), rows)
+    # Not one INSERT ... VALUES per chunk: compiling a statement with hundreds of thousands
+    # of bound parameters cost seconds for a large import.
+    insert_many(connection, table, rows)
 
 
 def actor_of(session: Session) -> str:

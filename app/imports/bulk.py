@@ -11,20 +11,21 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
+from app.bulk_insert import insert_many
 from app.imports.state import batches
 
 
 def insert_rows(
     session: Session, table: Table, rows: Sequence[dict[str, Any]], returning: Sequence[str] = ()
 ) -> list[Any]:
-    """Insert `rows` in one executemany; the `returning` columns of each inserted row."""
+    """Insert `rows` in one go (app.bulk_insert); the `returning` columns of each inserted row."""
     if not rows:
         return []
     connection = session.connection()
     if returning:
         statement = insert(table).returning(*[table.c[name] for name in returning])
         return list(connection.execute(statement, list(rows)).all())
-    connection.execute(insert(table), list(rows))
+    insert_many(connection, table, rows)
     return []
 
 
