@@ -1,15 +1,18 @@
-"""Many rows into one table at once: COPY on PostgreSQL, executemany elsewhere.
+"""Many rows into one table at once, past the per-row costs of a Core executemany.
 
-A bulk import writes tens of thousands of RACI cells and as many audit entries. psycopg's
-executemany sends those as one statement each through its pipeline, some 30 microseconds
-of Python per row; COPY streams them, each value made by its column's type exactly as an
-INSERT would bind it. SQLite's executemany is already a loop in C.
+A bulk import writes tens of thousands of RACI cells and as many audit entries. A Core
+executemany builds a parameter dict per row and runs each value through its column's type;
+psycopg then sends the rows one statement each through its pipeline. Here each value is
+still made by its column's type, exactly as an INSERT would bind it, but a timestamp shared
+by every row (they all carry the transaction's `now`) is converted once, and the rows go as
+COPY on PostgreSQL and as the driver's own executemany on SQLite.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Dialect, Table, insert
 from sqlalchemy.exc import DBAPIError
 
 
@@ -22,29 +25,56 @@ def insert_many(connection: Connection, table: Table, rows: Sequence[Mapping[str
     if not rows:
         return
     columns = list(rows[0])
-    if connection.dialect.name != "postgresql" or _needs_python_defaults(table, columns):
+    dialect = connection.dialect
+    if _needs_python_defaults(table, columns):
         connection.execute(insert(table), list(rows))
         return
-    dialect = connection.dialect
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
     quote = dialect.identifier_preparer.quote
-    statement = (
-        f"COPY {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(name) for name in columns)}) FROM STDIN"
-    )
+    target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))})"
+    values = _bound_values(table, columns, rows, dialect)
+    if dialect.name == "postgresql":
+        _copy(connection, f"COPY {target} FROM STDIN", values)
+    elif dialect.paramstyle == "qmark":
+        # Names from the table's metadata, quoted (an unknown one failed in _converter).
+        sql = f"INSERT INTO {target} VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
+        connection.exec_driver_sql(sql, list(values))
+    else:
+        connection.execute(insert(table), list(rows))
+
+
+def _bound_values(
+    table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], dialect: Dialect
+) -> Iterator[tuple[Any, ...]]:
+    converters = [_converter(table, name, dialect) for name in columns]
+    for row in rows:
+        yield tuple(convert(row[name]) for name, convert in zip(columns, converters, strict=True))
+
+
+def _converter(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any]:
+    process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return lambda value: value
+    done: dict[date, Any] = {}
+
+    def convert(value: Any) -> Any:
+        # Dates and times are immutable and an import repeats one `now` on every row.
+        if isinstance(value, date):
+            if value not in done:
+                done[value] = process(value)
+            return done[value]
+        return process(value)
+
+    return convert
+
+
+def _copy(connection: Connection, statement: str, values: Iterator[tuple[Any, ...]]) -> None:
+    dialect = connection.dialect
     driver_connection = connection.connection.driver_connection
     assert driver_connection is not None
     try:
         with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        row[name] if process is None else process(row[name])
-                        for name, process in zip(columns, processors, strict=True)
-                    ]
-                )
+            for row in values:
+                copy.write_row(row)
     except dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(
             statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
@@ -52,7 +82,6 @@ def insert_many(connection: Connection, table: Table, rows: Sequence[Mapping[str
 
 
 def _needs_python_defaults(table: Table, columns: Sequence[str]) -> bool:
-    """Whether a column left out has a default that SQLAlchemy, not the database, fills in
-    (COPY only knows the database's)."""
+    """Whether a column left out has a default that SQLAlchemy, not the database, fills in."""
     given = set(columns)
     return any(column.name not in given and column.default is not None for column in table.columns)
