@@ -408,6 +408,7 @@ def run(options: Options) -> dict[str, Any]:
         key: base[key]
         for key in (
             "throughput_vs_bare",
+            "load_tool",
             "p99_ms",
             "p50_ms",
             "rps_auth",
@@ -468,7 +469,7 @@ def _table(result: dict[str, Any]) -> str:
         (
             "throughput_vs_bare",
             f"{result['throughput_vs_bare']} ({result['rps_auth']} vs {result['rps_bare']} req/s "
-            f"under {result.get('load_tool', 'httpx')}, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms)",
+            f"under {result['load_tool']}, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms)",
         ),
         (
             "csv_peak_rss_mb",

@@ -68,6 +68,7 @@ def test_the_json_line_has_every_figure(figures: dict) -> None:
     assert figures["cells"] > 6_000
     assert figures["findings"] > 0
     assert figures["csv_rows"] == figures["findings"]
+    assert figures["load_tool"] == "httpx"  # as the fixture asked
 
 
 def test_ratios_stay_far_from_regressions(figures: dict) -> None:

@@ -44,9 +44,7 @@ def test_rows_read_back_as_inserted(database: Database) -> None:
         stored = session.execute(
             select(AuditEntry).where(AuditEntry.actor == "bulk-test").order_by(AuditEntry.id)
         ).scalars()
-        read = [
-            {column: getattr(entry, column) for column in rows[0]} for entry in stored.all()
-        ]
+        read = [{column: getattr(entry, column) for column in rows[0]} for entry in stored.all()]
     assert read == rows
 
 
