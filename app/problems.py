@@ -163,11 +163,15 @@ def _operational(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
+def internal_error_response() -> JSONResponse:
     return problem_response(
         500, "Internal server error", "An unexpected error occurred; it has been logged"
     )
+
+
+def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return internal_error_response()
 
 
 def install(app: FastAPI) -> None:

@@ -90,6 +90,40 @@ def test_answers_given_before_routing_carry_it_too(client: TestClient) -> None:
     assert len(client.get("http://testserver/metrics").headers["x-request-id"]) == 32
 
 
+def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
+    app: FastAPI,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from app.roles import service as roles_service
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(roles_service, "create_role", broken)
+    caplog.set_level(logging.INFO)
+    with TestClient(
+        app,
+        base_url="http://testserver/api/v1",
+        headers={"Authorization": f"Bearer {ADMIN_SECRET}"},
+        raise_server_exceptions=False,
+    ) as test_client:
+        response = test_client.post(
+            "/roles", json={"code": "CFO", "name": "CFO"}, headers={"X-Request-ID": "trace-500"}
+        )
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"] == "trace-500"  # the client can quote it
+    assert response.json()["detail"] == "An unexpected error occurred; it has been logged"
+    assert "boom" not in response.text
+    errors = [r for r in caplog.records if r.name == "raci.errors"]
+    assert len(errors) == 1
+    assert errors[0].exc_info is not None
+    access = [r for r in caplog.records if r.name == "raci.access"]
+    assert [r.status for r in access] == [500]  # type: ignore[attr-defined]
+
+
 # -- logs --------------------------------------------------------------------------------------
 
 

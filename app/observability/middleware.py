@@ -9,6 +9,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.observability import metrics, request_id
+from app.problems import internal_error_response
 
 access_log = logging.getLogger("raci.access")
 
@@ -91,12 +92,14 @@ class ObservabilityMiddleware:
         token = request_id.current.set(rid)
         scope.setdefault("state", {})
         status = CLIENT_CLOSED
+        response_started = False
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 headers = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
                 ]
@@ -106,9 +109,15 @@ class ObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here, not by the server's error middleware outside this one, so that
+            # the 500 carries X-Request-ID for the client to quote. That middleware still
+            # logs the error (with the request id, still set) and sends nothing more.
+            if not response_started:
+                await internal_error_response()(scope, receive, send_with_id)
+            status = 500
+            raise
         except BaseException:
-            # The server's error middleware answers 500 outside this one (without the
-            # header), and logs the error: the request id stays set for that line.
             status = 500
             raise
         else:
