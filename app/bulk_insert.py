@@ -26,20 +26,19 @@ def insert_many(connection: Connection, table: Table, rows: Sequence[Mapping[str
         return
     columns = list(rows[0])
     dialect = connection.dialect
-    if _needs_python_defaults(table, columns):
+    copy = dialect.name == "postgresql"
+    if _needs_python_defaults(table, columns) or not (copy or dialect.paramstyle == "qmark"):
         connection.execute(insert(table), list(rows))
         return
     quote = dialect.identifier_preparer.quote
     target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))})"
     values = _bound_values(table, columns, rows, dialect)
-    if dialect.name == "postgresql":
+    if copy:
         _copy(connection, f"COPY {target} FROM STDIN", values)
-    elif dialect.paramstyle == "qmark":
+    else:
         # Names from the table's metadata, quoted (an unknown one failed in _converter).
         sql = f"INSERT INTO {target} VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
         connection.exec_driver_sql(sql, list(values))
-    else:
-        connection.execute(insert(table), list(rows))
 
 
 def _bound_values(

@@ -4,9 +4,9 @@ Looking a key up costs a query and a hop to the thread pool on every request, a 
 share of a simple GET. The cache saves the hop and the ORM load; what it must not do is
 let a revoked key through, from this process or any other worker. So a cached key is only
 trusted together with a check that runs as the first statement of the request's own
-transaction (`install`): one probe of the unique index on the secret's hash, made in the same thread and
-snapshot as the work it authorises. A key revoked anywhere is refused by the next request
-that uses it, exactly as without the cache, and dropped from the cache then.
+transaction (`install`): one probe of the unique index on the secret's hash, in the same
+thread and snapshot as the work it authorises. A key revoked anywhere is refused by the
+next request that uses it, exactly as without the cache, and dropped from the cache then.
 """
 
 import threading
