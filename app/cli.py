@@ -138,10 +138,11 @@ def _open_database(settings: Settings) -> Iterator[Database]:
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         pool_size=1,
     )
+    database = Database(engine)
     try:
-        yield Database(engine)
+        yield database
     finally:
-        engine.dispose()
+        database.dispose()
 
 
 def _require_migrated(settings: Settings) -> None:

@@ -15,7 +15,10 @@ from sqlalchemy.orm import (
     mapped_column,
     sessionmaker,
 )
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
+
+from app.loop_reads import loop_reads_for
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -128,6 +131,15 @@ class Database:
         for sessions in (self.read_sessions, self.write_sessions):
             install_audit(sessions)
             install_key_check(sessions)
+        pool_size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 1
+        self.loop_reads = loop_reads_for(
+            engine, pool_size=pool_size, configure_sqlite=_configure_sqlite
+        )
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+        self.loop_reads.dispose()
 
     def session(self, *, write: bool) -> Session:
         return (self.write_sessions if write else self.read_sessions)()

@@ -1,8 +1,9 @@
 """Request dependencies: the database session, the caller's key, paging and If-Match."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -13,7 +14,14 @@ from sqlalchemy.orm import Session
 from app.db import Database, utcnow
 from app.errors import Forbidden, Unauthorized
 from app.keys import service as keys
-from app.keys.cache import KnownKey, known_key, pending_verification, verify_in_transaction
+from app.keys.cache import (
+    CheckedRead,
+    KnownKey,
+    confirmed,
+    known_key,
+    pending_verification,
+    verify_in_transaction,
+)
 from app.keys.scopes import Scope, grants
 from app.keys.secrets import hash_secret
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams, decode_cursor, fingerprint
@@ -104,11 +112,12 @@ class Principal:
     scope: Scope
 
 
-async def _authenticate(
+async def _caller_key(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
+) -> KnownKey:
+    """The key the request was made with, from the cache or looked up; still to be checked
+    against the database by the first statement of the request's reads."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Send an API key as 'Authorization: Bearer <secret>'")
     limiter = getattr(request.app.state, "auth_failures", None)
@@ -125,11 +134,18 @@ async def _authenticate(
             if limiter is not None:
                 limiter.record_failure(request)
             raise Unauthorized("The API key is unknown or has been revoked")
+    request.state.principal = Principal(name=key.name, scope=key.scope)  # type: ignore[arg-type]
+    return key
+
+
+CallerKey = Annotated[KnownKey, Depends(_caller_key)]
+
+
+async def _authenticate(request: Request, session: SessionDep, key: CallerKey) -> Principal:
     # Trusted only with this check, the first statement of the request's transaction.
-    verify_in_transaction(session, key, database.key_cache)
-    principal = Principal(name=key.name, scope=key.scope)  # type: ignore[arg-type]
+    verify_in_transaction(session, key, get_database(request).key_cache)
+    principal: Principal = request.state.principal
     session.info["actor"] = principal.name
-    request.state.principal = principal
     return principal
 
 
@@ -162,20 +178,52 @@ def find_key(database: Database, secret_hash: str, *, cached: bool = True) -> Kn
     return key
 
 
+def _refuse_unless_granted(request: Request, principal: Principal, scope: Scope) -> None:
+    reject_unknown_query_params(request)
+    if not grants(principal.scope, scope):
+        raise Forbidden(
+            f"This needs a key with the '{scope}' scope; '{principal.name}' has '{principal.scope}'"
+        )
+
+
 def require(scope: Scope) -> object:
     async def _check(
         request: Request, principal: Annotated[Principal, Depends(_authenticate)]
     ) -> Principal:
-        reject_unknown_query_params(request)
-        if not grants(principal.scope, scope):
-            raise Forbidden(
-                f"This needs a key with the '{scope}' scope; '{principal.name}' has '{principal.scope}'"
-            )
+        _refuse_unless_granted(request, principal, scope)
         return principal
 
     return Depends(_check)
 
 
+@dataclass(frozen=True)
+class Reader:
+    """A read-only caller for routes whose read is one Core statement, run without a session
+    (the hot GETs): the key's check goes into that statement (app.keys.cache.checked)."""
+
+    key: KnownKey
+    database: Database
+
+    async def rows(self, read: CheckedRead, **values: Any) -> list[Mapping[Any, Any]]:
+        """The rows `read` finds with these bound values, in no particular order, without
+        leaving the event loop (app.loop_reads); 401 if the key is gone."""
+        rows = await self.database.loop_reads.all(read.statement, read.parameters(self.key, values))
+        return confirmed(rows, self.key, self.database.key_cache)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session for what one statement cannot do, its key checked first."""
+        with self.database.transaction(write=False) as session:
+            verify_in_transaction(session, self.key, self.database.key_cache)
+            yield session
+
+
+async def _reader(request: Request, key: CallerKey) -> Reader:
+    _refuse_unless_granted(request, request.state.principal, "read")
+    return Reader(key, get_database(request))
+
+
+ReaderDep = Annotated[Reader, Depends(_reader)]
 ReadKey = Annotated[Principal, require("read")]
 WriteKey = Annotated[Principal, require("write")]
 AdminKey = Annotated[Principal, require("admin")]

@@ -146,9 +146,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_if_unconfigured(settings.log_level, settings.log_json)
         _register_bootstrap_key(app.state.database, settings)
-        yield
+        async with app.state.database.loop_reads.open():
+            yield
         if database is None:
-            app.state.database.engine.dispose()
+            app.state.database.dispose()
 
     app = FastAPI(
         title="raci-tracker",

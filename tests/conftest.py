@@ -31,8 +31,9 @@ def database_url() -> Iterator[str]:
 def _session_database(database_url: str) -> Iterator[tuple[Database, dict]]:
     engine = make_engine(database_url, busy_timeout_ms=30_000, pool_size=5)
     seed = testdb.snapshot_seed(engine)
-    yield Database(engine), seed
-    engine.dispose()
+    database = Database(engine)
+    yield database, seed
+    database.dispose()
 
 
 @pytest.fixture

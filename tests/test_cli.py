@@ -96,7 +96,7 @@ def test_keys_create_prints_only_the_secret_on_stdout(migrated: str) -> None:
     with database.transaction(write=False) as session:
         key = keys_service.authenticate(session, secret)
         assert key is not None and key.name == "pmo-sync"
-    database.engine.dispose()
+    database.dispose()
 
 
 @pytest.mark.parametrize("scope", ["read", "write", "admin"])

@@ -39,7 +39,7 @@ def _app_with_pool(settings: Settings, url: str, size: int) -> Iterator[FastAPI]
     try:
         yield create_app(settings, own)
     finally:
-        own.engine.dispose()
+        own.dispose()
 
 
 @pytest.fixture

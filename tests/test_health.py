@@ -36,7 +36,7 @@ def unreachable() -> Iterator[TestClient]:
     app = create_app(Settings(database_url=url, bootstrap_admin_key=None), database)
     with TestClient(app) as test_client:
         yield test_client
-    database.engine.dispose()
+    database.dispose()
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(unreachable: TestClient) -> None:

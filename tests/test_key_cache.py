@@ -27,7 +27,7 @@ def other_worker(settings: Settings, database_url: str, database: Database) -> I
     try:
         yield create_app(settings, own)
     finally:
-        own.engine.dispose()
+        own.dispose()
 
 
 def _holder(app: FastAPI, secret: str) -> TestClient:

@@ -228,7 +228,7 @@ def unreachable() -> Iterator[TestClient]:
     app = create_app(Settings(database_url=url, bootstrap_admin_key=None), database)
     with TestClient(app) as test_client:
         yield test_client
-    database.engine.dispose()
+    database.dispose()
 
 
 def test_without_a_database_readyz_fails_and_metrics_still_answer(

@@ -3,10 +3,12 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
-from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
+from app.deps import IfMatchDep, PageDep, Reader, ReaderDep, ReadKey, SessionDep, WriteKey
+from app.errors import NotFound
 from app.http import (
     CHANGE_PROBLEMS,
     ONE_PROBLEMS,
@@ -15,6 +17,7 @@ from app.http import (
     WRITE_PROBLEMS,
     KeyPath,
     created_at_location,
+    json_answer,
     problems,
     put_status,
     set_etag,
@@ -34,6 +37,7 @@ from app.initiatives.schemas import (
     Portfolio,
     Status,
 )
+from app.keys.cache import checked
 from app.schemas import Page
 
 router = APIRouter(prefix="/initiatives", tags=["initiatives"])
@@ -121,15 +125,25 @@ def create_initiative(
     response_model=InitiativeDocumentRead | InitiativeRead,
     responses=problems(*ONE_PROBLEMS),
 )
-def get_initiative(
-    key: KeyPath, session: SessionDep, _: ReadKey, response: Response, expand: Expand = None
-) -> InitiativeRead:
+async def get_initiative(key: KeyPath, reader: ReaderDep, expand: Expand = None) -> Response:
     """One initiative, with its version as the ETag. With `?expand=components` the answer is
     the whole document: the components ordered by key, each with its `raci` map. That answer
     can be PUT back as it is. The ETag covers the whole document."""
-    initiative = service.get_initiative(session, key)
-    set_etag(response, initiative.version)
-    return _answer(session, initiative, expand)
+    # The path PMO tools poll most: one statement, no session, unless the document is asked.
+    if expand == "components":
+        return await run_in_threadpool(_document_answer, reader, key)
+    fields = service.read_from_rows(await reader.rows(_INITIATIVE, key=key))
+    if fields is None:
+        raise NotFound(f"No initiative with key '{key}'")
+    return json_answer(InitiativeRead.model_validate(fields))
+
+
+_INITIATIVE = checked(service.INITIATIVE_WITH_TAGS)
+
+
+def _document_answer(reader: Reader, key: str) -> Response:
+    with reader.session() as session:
+        return json_answer(_answer(session, service.get_initiative(session, key), "components"))
 
 
 @router.put(
