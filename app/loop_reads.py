@@ -123,8 +123,9 @@ class PostgresLoopReads(LoopReads):
             except PoolTimeout:
                 raise
             except psycopg.OperationalError:
-                # A read is safe to repeat: once more, on another connection, if the server
-                # dropped this one (the pool discards a broken connection given back).
+                # The server may have dropped the pool's connections (a restart, a failover):
+                # replace those that are broken, then once more, as a read is safe to repeat.
+                await pool.check()
                 return compiled.rows(await _fetch(pool, compiled.sql, values))
         except psycopg.Error as error:
             # As the engine would raise it, so that the app's handlers answer it alike.

@@ -42,6 +42,10 @@ from app.schemas import Page
 
 router = APIRouter(prefix="/initiatives", tags=["initiatives"])
 
+# GET's one statement with the caller's key check in it, built once (building costs more
+# than running it).
+_INITIATIVE = checked(service.INITIATIVE_WITH_TAGS)
+
 MAX_FILTER_VALUES = 50
 
 Expand = Annotated[
@@ -136,9 +140,6 @@ async def get_initiative(key: KeyPath, reader: ReaderDep, expand: Expand = None)
     if fields is None:
         raise NotFound(f"No initiative with key '{key}'")
     return json_answer(InitiativeRead.model_validate(fields))
-
-
-_INITIATIVE = checked(service.INITIATIVE_WITH_TAGS)
 
 
 def _document_answer(reader: Reader, key: str) -> Response:
