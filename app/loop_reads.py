@@ -54,7 +54,6 @@ class LoopReads:
 
     def dispose(self) -> None:
         """Close the connections kept for these reads."""
-        return
 
 
 class SQLiteLoopReads(LoopReads):
@@ -128,8 +127,11 @@ class PostgresLoopReads(LoopReads):
                 await pool.check()
                 return compiled.rows(await _fetch(pool, compiled.sql, values))
         except psycopg.Error as error:
-            # As the engine would raise it, so that the app's handlers answer it alike.
-            raise DBAPIError.instance(compiled.sql, values, error, psycopg.Error) from error
+            # As the engine would raise it, so that the app's handlers answer it alike; the
+            # values hold the caller's key hash, which has no place in a log.
+            raise DBAPIError.instance(
+                compiled.sql, values, error, psycopg.Error, hide_parameters=True
+            ) from error
 
     def dispose(self) -> None:
         """Pools close with the lifespan that opened them."""
