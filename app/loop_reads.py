@@ -19,11 +19,9 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from anyio import to_thread
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import Engine, Select, create_engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import SingletonThreadPool
@@ -32,6 +30,13 @@ Rows = Sequence[Mapping[Any, Any]]
 
 # An event-loop read waits at most this long for SQLite's lock (WAL readers rarely need it).
 SQLITE_BUSY_TIMEOUT_MS = 1_000
+
+if TYPE_CHECKING:
+    # Imported when used: an app on SQLite need not load psycopg (~10 MB, a third of a second).
+    from psycopg import AsyncConnection
+    from psycopg_pool import AsyncConnectionPool
+
+    Pool = AsyncConnectionPool[AsyncConnection[Any]]
 
 
 class LoopReads:
@@ -84,14 +89,16 @@ class PostgresLoopReads(LoopReads):
         self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False
         )
-        self._pools: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, AsyncConnectionPool[psycopg.AsyncConnection[Any]]
-        ] = weakref.WeakKeyDictionary()
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pool] = (
+            weakref.WeakKeyDictionary()
+        )
         # By identity: the statements are module constants, built once.
         self._compiled: dict[int, _Compiled] = {}
 
     @asynccontextmanager
     async def open(self) -> AsyncIterator[None]:
+        from psycopg_pool import AsyncConnectionPool
+
         # Autocommit: a lone statement needs no BEGIN and ROLLBACK, two round trips more.
         pool = AsyncConnectionPool(
             self._conninfo,
@@ -116,6 +123,9 @@ class PostgresLoopReads(LoopReads):
         compiled = self._compiled.get(id(statement))
         if compiled is None:
             compiled = self._compiled[id(statement)] = _Compiled(statement, self.engine)
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
         try:
             try:
                 return compiled.rows(await _fetch(pool, compiled.sql, values))
@@ -137,9 +147,7 @@ class PostgresLoopReads(LoopReads):
         """Pools close with the lifespan that opened them."""
 
 
-async def _fetch(
-    pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]], sql: str, values: Mapping[str, Any]
-) -> list[tuple[Any, ...]]:
+async def _fetch(pool: "Pool", sql: str, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     async with pool.connection() as connection:
         cursor = await connection.execute(sql, values)
         return await cursor.fetchall()
