@@ -9,7 +9,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditEntry
 from app.bulk_insert import insert_many
+from app.components.models import Component
 from app.db import Database
+from app.imports.bulk import insert_rows
+from app.initiatives.models import Initiative
 from app.roles.models import Role
 
 AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
@@ -82,3 +85,30 @@ def test_columns_with_a_python_default_are_filled_in(database: Database) -> None
         entry = session.scalar(select(AuditEntry).where(AuditEntry.actor == "bulk-test"))
     assert entry is not None
     assert entry.at is not None
+
+
+def test_inserted_rows_come_back_by_their_identity_and_only_those(database: Database) -> None:
+    components: Table = Component.__table__  # type: ignore[assignment]
+    stamp = {"version": 1, "created_at": AT, "updated_at": AT}
+    with database.transaction() as session:
+        chatbot = Initiative(key="chatbot", name="Chatbot", kind="chatbot", priority=3, **stamp)
+        session.add(chatbot)
+        session.flush()
+        # Already there, under the same initiative: shares the first identifying column.
+        insert_rows(
+            session,
+            components,
+            [{"initiative_id": chatbot.id, "key": "nlu", "name": "NLU", **stamp}],
+        )
+        new = [
+            {"initiative_id": chatbot.id, "key": key, "name": key.upper(), **stamp}
+            for key in ("crm-link", "voice")
+        ]
+        returned = insert_rows(session, components, new, returning=("id", "initiative_id", "key"))
+        stored = {
+            row.key: row.id
+            for row in session.execute(select(components.c.id, components.c.key)).all()
+        }
+    assert sorted((row.key, row.id) for row in returned) == sorted(
+        (key, stored[key]) for key in ("crm-link", "voice")
+    )

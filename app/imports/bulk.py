@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.bulk_insert import insert_many
@@ -18,15 +18,30 @@ from app.imports.state import batches
 def insert_rows(
     session: Session, table: Table, rows: Sequence[dict[str, Any]], returning: Sequence[str] = ()
 ) -> list[Any]:
-    """Insert `rows` in one go (app.bulk_insert); the `returning` columns of each inserted row."""
+    """Insert `rows` in one go (app.bulk_insert); with `returning` (the id and the columns
+    that identify a row, e.g. `("id", "key")`), those columns of each inserted row.
+
+    The rows are read back by their identifying columns with one query per batch rather
+    than by INSERT ... RETURNING, whose large multi-row statements psycopg parses in Python.
+    """
     if not rows:
         return []
     connection = session.connection()
-    if returning:
-        statement = insert(table).returning(*[table.c[name] for name in returning])
-        return list(connection.execute(statement, list(rows)).all())
     insert_many(connection, table, rows)
-    return []
+    if not returning:
+        return []
+    identity = [name for name in returning if name != "id"]
+    inserted = {tuple(row[name] for name in identity) for row in rows}
+    # Narrowed by the first identifying column (indexed: each leads a unique constraint);
+    # rows already there that share it are left out by the exact match.
+    first = table.c[identity[0]]
+    columns = [table.c[name] for name in returning]
+    found = []
+    for chunk in batches({key[0] for key in inserted}):
+        for row in connection.execute(select(*columns).where(first.in_(chunk))):
+            if tuple(row._mapping[name] for name in identity) in inserted:
+                found.append(row)
+    return found
 
 
 def update_rows(
