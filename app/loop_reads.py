@@ -92,8 +92,9 @@ class PostgresLoopReads(LoopReads):
         self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pool] = (
             weakref.WeakKeyDictionary()
         )
-        # By identity: the statements are module constants, built once.
-        self._compiled: dict[int, _Compiled] = {}
+        # By identity (the statements are module constants, built once), each kept with its
+        # statement so that the id cannot be reused by another.
+        self._compiled: dict[int, tuple[Select[Any], _Compiled]] = {}
 
     @asynccontextmanager
     async def open(self) -> AsyncIterator[None]:
@@ -120,9 +121,10 @@ class PostgresLoopReads(LoopReads):
         pool = self._pools.get(asyncio.get_running_loop())
         if pool is None:
             return await super().all(statement, values)
-        compiled = self._compiled.get(id(statement))
-        if compiled is None:
-            compiled = self._compiled[id(statement)] = _Compiled(statement, self.engine)
+        known = self._compiled.get(id(statement))
+        if known is None:
+            known = self._compiled[id(statement)] = (statement, _Compiled(statement, self.engine))
+        compiled = known[1]
         import psycopg
         from psycopg_pool import PoolTimeout
 
