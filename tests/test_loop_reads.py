@@ -17,9 +17,9 @@ from sqlalchemy import bindparam, event, select, text
 from app.db import Database
 from app.errors import Unauthorized
 from app.initiatives.models import Initiative
-from app.keys.cache import KeyCache, KnownKey, checked, confirmed
+from app.keys.cache import KeyCache, KnownKey, checked, confirmed, known_key
 from app.keys.models import ApiKey
-from app.loop_reads import PostgresLoopReads
+from app.loop_reads import SQLiteLoopReads
 from tests.problems import assert_problem
 
 T = TypeVar("T")
@@ -47,8 +47,7 @@ def in_loop(database: Database, read: Callable[[], Awaitable[T]]) -> T:
 
 def _known(database: Database, name: str) -> KnownKey:
     with database.transaction(write=False) as session:
-        key = session.scalars(select(ApiKey).where(ApiKey.name == name)).one()
-        return KnownKey(key.name, key.scope, key.secret_hash, key.last_used_at)
+        return known_key(session.scalars(select(ApiKey).where(ApiKey.name == name)).one())
 
 
 def test_rows_come_back_as_a_session_would_give_them(
@@ -118,7 +117,7 @@ def test_a_checked_read_refuses_a_key_revoked_or_changed_since_it_was_cached(
 def test_get_initiative_is_one_statement_with_a_cached_key(
     app: FastAPI, client: TestClient, database: Database
 ) -> None:
-    if isinstance(database.loop_reads, PostgresLoopReads):
+    if not isinstance(database.loop_reads, SQLiteLoopReads):
         pytest.skip("psycopg's own connections: no engine events to count (SQLite run counts)")
     client.put("/initiatives/support-chatbot", json=INITIATIVE).raise_for_status()
     statements: list[str] = []
@@ -153,7 +152,7 @@ def test_get_initiative_answers_as_put_did(client: TestClient) -> None:
 def test_a_dropped_postgres_connection_is_retried_once(
     client: TestClient, database: Database
 ) -> None:
-    if not isinstance(database.loop_reads, PostgresLoopReads):
+    if isinstance(database.loop_reads, SQLiteLoopReads):
         pytest.skip("PostgreSQL's pool of asyncio connections")
     client.put("/initiatives/support-chatbot", json=INITIATIVE).raise_for_status()
 
