@@ -1,10 +1,10 @@
 """Event-loop reads on PostgreSQL: psycopg's asyncio connections, from a pool opened per
 event loop by the app's lifespan (`open`), in autocommit.
 
-The statement is compiled by SQLAlchemy once and its results converted by the columns' own
-types, so the rows are those a Session would give. Without a pool for the running loop (an
-app driven without its lifespan) a read runs in a worker thread through the engine, as
-every other query does. The pools close with the lifespans that opened them.
+The statement is compiled by SQLAlchemy once (app.compiled), so the rows are those a
+Session would give. Without a pool for the running loop (an app driven without its
+lifespan) a read runs in a worker thread through the engine, as every other query does.
+The pools close with the lifespans that opened them.
 """
 
 import asyncio
@@ -18,6 +18,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import Engine, Select
 from sqlalchemy.exc import DBAPIError
 
+from app.compiled import DriverSelect
 from app.loop_reads import LoopReads, Rows
 
 Pool = AsyncConnectionPool[psycopg.AsyncConnection[Any]]
@@ -35,7 +36,7 @@ class PostgresLoopReads(LoopReads):
         )
         # By identity (the statements are module constants, built once), each kept with its
         # statement so that the id cannot be reused by another.
-        self._compiled: dict[int, tuple[Select[Any], _Compiled]] = {}
+        self._compiled: dict[int, tuple[Select[Any], DriverSelect]] = {}
 
     @asynccontextmanager
     async def open(self) -> AsyncIterator[None]:
@@ -62,18 +63,21 @@ class PostgresLoopReads(LoopReads):
             return await super().all(statement, values)
         known = self._compiled.get(id(statement))
         if known is None:
-            known = self._compiled[id(statement)] = (statement, _Compiled(statement, self.engine))
+            known = self._compiled[id(statement)] = (
+                statement,
+                DriverSelect(statement, self.engine.dialect),
+            )
         compiled = known[1]
         try:
             try:
-                return compiled.rows(await _fetch(pool, compiled.sql, values))
+                return [compiled.mapping(row) for row in await _fetch(pool, compiled.sql, values)]
             except PoolTimeout:
                 raise
             except psycopg.OperationalError:
                 # The server may have dropped the pool's connections (a restart, a failover):
                 # replace those that are broken, then once more, as a read is safe to repeat.
                 await pool.check()
-                return compiled.rows(await _fetch(pool, compiled.sql, values))
+                return [compiled.mapping(row) for row in await _fetch(pool, compiled.sql, values)]
         except psycopg.Error as error:
             # As the engine would raise it, so that the app's handlers answer it alike; the
             # values hold the caller's key hash, which has no place in a log.
@@ -86,29 +90,3 @@ async def _fetch(pool: Pool, sql: str, values: Mapping[str, Any]) -> list[tuple[
     async with pool.connection() as connection:
         cursor = await connection.execute(sql, values)
         return await cursor.fetchall()
-
-
-class _Compiled:
-    """A select compiled for psycopg once, with the result conversion of its column types."""
-
-    def __init__(self, statement: Select[Any], engine: Engine) -> None:
-        dialect = engine.dialect
-        compiled = statement.compile(dialect=dialect)
-        for bind in compiled.binds.values():
-            if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
-                raise ValueError(f"{bind.key!r} needs conversion: not for an event-loop read")
-        self.sql = compiled.string
-        self.names = [str(column.key) for column in statement.selected_columns]
-        self.processors = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
-        ]
-
-    def rows(self, fetched: list[tuple[Any, ...]]) -> Rows:
-        return [
-            {
-                name: value if process is None else process(value)
-                for name, process, value in zip(self.names, self.processors, row, strict=True)
-            }
-            for row in fetched
-        ]
