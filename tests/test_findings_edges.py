@@ -1,10 +1,13 @@
 """Findings on small hand-made portfolios: the edge cases of each rule."""
 
+from datetime import date
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.db import Database
+from app.reports import facts
 from tests.portfolio_loader import findings_of, load_portfolio
 
 AS_OF = "2026-11-23"
@@ -360,3 +363,51 @@ def test_initiative_and_portfolio_filters_leave_out_portfolio_wide_findings(
     assert all(f[4] is None for f in findings(client, initiative="chatbot"))
     assert all(f[4] is None for f in findings(client, portfolio="joint"))
     assert ("KPI_OFF_TRACK", None, None, None, "k") in findings(client, role="CMO")
+
+
+def test_a_report_narrowed_to_one_initiative_knows_its_capabilities_owners(
+    database: Database, client: TestClient
+) -> None:
+    def build(key: str, capability: str) -> dict[str, Any]:
+        component = {"key": "c", "name": "C", "capability": capability, "raci": {"CIO": "AR"}}
+        return {"key": key, "name": key.title(), "sponsor": "CIO", "components": [component]}
+
+    load_portfolio(
+        database,
+        {
+            "capabilities": [
+                {"key": "cdp", "name": "Customer data platform", "agreed_owner": "CDO"},
+                {"key": "iot", "name": "IoT telemetry", "agreed_owner": "CMO"},
+            ],
+            "initiatives": [build("one", "cdp"), build("two", "iot")],
+        },
+    )
+    body = client.get(
+        "/reports/findings", params={"rule": "OWNER_DRIFT", "initiative": "one"}
+    ).json()
+    assert [(f["component"], f["roles"]) for f in body["findings"]] == [("c", ["CDO", "CIO"])]
+    assert "The agreed owner of 'Customer data platform' is CDO" in body["findings"][0]["message"]
+
+
+def test_a_capability_created_during_the_pass_is_named_by_its_key(
+    database: Database, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    component = {"key": "c", "name": "C", "capability": "cdp", "raci": {"CIO": "R"}}
+    load_portfolio(
+        database,
+        {
+            "capabilities": [{"key": "cdp", "name": "CDP", "agreed_owner": "CDO"}],
+            "initiatives": [{**CHATBOT, "components": [component]}],
+        },
+    )
+    # As if the capability had been committed between reading capabilities and components.
+    monkeypatch.setattr(facts, "_capabilities", lambda session, scope: {})
+    with database.transaction(write=False) as session:
+        found = facts.component_pass(session, facts.ReportScope(as_of=date(2026, 11, 23)))
+    (flagged,) = found.flagged
+    assert (flagged.capability, flagged.capability_name, flagged.agreed_owner) == (
+        "cdp",
+        "cdp",
+        None,
+    )
+    assert found.capability_uses["cdp"].initiatives == {"chatbot": "Chatbot"}
