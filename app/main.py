@@ -19,6 +19,7 @@ from app.components.router import router as components_router
 from app.config import Settings, get_settings
 from app.dashboard.router import router as dashboard_router
 from app.db import Database, make_engine
+from app.garbage_collection import tuned_for_reports
 from app.health import router as health_router
 from app.http import API_PREFIX
 from app.idempotency.middleware import IdempotencyMiddleware
@@ -146,8 +147,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_if_unconfigured(settings.log_level, settings.log_json)
         _register_bootstrap_key(app.state.database, settings)
-        async with app.state.database.loop_reads.open():
-            yield
+        with tuned_for_reports():
+            async with app.state.database.loop_reads.open():
+                yield
         if database is None:
             app.state.database.dispose()
 
