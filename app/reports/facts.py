@@ -3,8 +3,8 @@
 Nothing here loads ORM objects or queries once per initiative or component. The component
 facts come from one aggregate over `raci_cell` grouped by component (counts and role lists
 through `aggregate_strings`, which is `group_concat` on SQLite and `string_agg` on
-PostgreSQL), joined to component, initiative and capability. Each kind of fact is read
-only when a rule asks for it.
+PostgreSQL), joined to component and initiative, with the capabilities read apart. Each
+kind of fact is read only when a rule asks for it.
 """
 
 from dataclasses import dataclass, field
