@@ -10,10 +10,10 @@ kind of fact is read only when a rule asks for it.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.capabilities.models import Capability
 from app.components.models import Component
@@ -26,6 +26,8 @@ from app.raci.models import RaciCell
 from app.streaming import stream_rows
 
 ROLE_SEPARATOR = ","  # role codes never contain one
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -180,12 +182,7 @@ def component_pass(session: Session, scope: ReportScope) -> ComponentPass:
         # its components' cells first, so that it does not aggregate the whole portfolio.
         cells = select(RaciCell.component_id, *aggregates).group_by(RaciCell.component_id)
         if scope.narrowed:
-            counted = (
-                select(Component.id)
-                .join(Initiative, Initiative.id == Component.initiative_id)
-                .where(*scope.initiative_conditions())
-            )
-            cells = cells.where(RaciCell.component_id.in_(counted))
+            cells = cells.where(RaciCell.component_id.in_(_counted(Component.id, scope)))
         grouped = cells.subquery("cells")
         stmt = (
             select(*described, *list(grouped.c)[1:])
@@ -254,6 +251,15 @@ def component_pass(session: Session, scope: ReportScope) -> ComponentPass:
     return found
 
 
+def _counted(column: InstrumentedAttribute[T], scope: ReportScope) -> Select[T]:
+    """`column` of the components of the counted initiatives."""
+    return (
+        select(column)
+        .join(Initiative, Initiative.id == Component.initiative_id)
+        .where(*scope.initiative_conditions())
+    )
+
+
 def _capabilities(session: Session, scope: ReportScope) -> dict[str, CapabilityUse]:
     """The capabilities the counted components may name, by key, with nobody using them yet.
 
@@ -262,12 +268,7 @@ def _capabilities(session: Session, scope: ReportScope) -> dict[str, CapabilityU
     times as much at 100,000 initiatives as at 10,000."""
     stmt = select(Capability.key, Capability.name, Capability.agreed_owner)
     if scope.narrowed:
-        named = (
-            select(Component.capability)
-            .join(Initiative, Initiative.id == Component.initiative_id)
-            .where(*scope.initiative_conditions())
-        )
-        stmt = stmt.where(Capability.key.in_(named))
+        stmt = stmt.where(Capability.key.in_(_counted(Component.capability, scope)))
     return {
         key: CapabilityUse(key, name, agreed_owner)
         for key, name, agreed_owner in session.connection().execute(stmt)
