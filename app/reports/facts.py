@@ -242,7 +242,7 @@ def component_pass(session: Session, scope: ReportScope) -> ComponentPass:
                 single_role[initiative] = (initiative_name, only)
             elif seen[1] is not None and seen[1] != only:
                 single_role[initiative] = (initiative_name, None)
-    found.capability_uses = {key: use for key, use in uses.items() if use.initiatives}
+    found.capability_uses = {known: use for known, use in uses.items() if use.initiatives}
     found.roles_by_initiative = {
         initiative: (initiative_name, {only})
         for initiative, (initiative_name, only) in single_role.items()
