@@ -1,6 +1,6 @@
 """The `raci` command line: serve the API, migrate the database, manage API keys.
 
-Every command reads its settings (RACI_DATABASE_URL, ...) through app.config. Errors are
+Every command reads its settings (RACI_DATABASE_URL, ...) through app.core.config. Errors are
 one readable line on stderr and a non-zero exit, never a traceback.
 
 To add a command, decorate a function with `@cli.command()` (or group several under a
@@ -26,16 +26,17 @@ from rich.text import Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
-from app import migrate
-from app.client import report_cli, transfer_cli
-from app.config import Settings
-from app.db import Database, make_engine
+from app.core.config import Settings
+from app.core.errors import DomainError
+from app.core.identifiers import KEY_PATTERN
+from app.db import migrate
+from app.db.engine import Database
 from app.demo import load_demo
-from app.errors import DomainError
-from app.identifiers import KEY_PATTERN
 from app.keys import service as keys_service
 from app.keys.schemas import ApiKeyCreate
 from app.keys.service import FIRST_ADMIN_KEY_NAME
+from app.wiring import open_database
+from raci_client import report_cli, transfer_cli
 
 SCOPES = ("read", "write", "admin")
 EXIT_FAILURE = 1
@@ -133,12 +134,7 @@ def _safe_url(url: str) -> str:
 
 @contextmanager
 def _open_database(settings: Settings) -> Iterator[Database]:
-    engine = make_engine(
-        settings.database_url,
-        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-        pool_size=1,
-    )
-    database = Database(engine)
+    database = open_database(settings.model_copy(update={"db_pool_size": 1}))
     try:
         yield database
     finally:
@@ -380,7 +376,7 @@ def openapi(
 ) -> None:
     """Print (or write) the API's OpenAPI document: sorted keys, indent 2."""
     with reported_errors():
-        from app.openapi_export import document, render
+        from app.core.openapi_export import document, render
 
         text = render(document())
         if output is None:

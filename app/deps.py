@@ -1,32 +1,22 @@
 """Request dependencies: the database session, the caller's key, paging and If-Match."""
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.db import Database, utcnow
-from app.errors import Forbidden, Unauthorized
-from app.keys import service as keys
-from app.keys.cache import (
-    CheckedRead,
-    KnownKey,
-    confirmed,
-    known_key,
-    pending_verification,
-    verify_in_transaction,
-)
+from app.core.errors import Forbidden, Unauthorized
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams, decode_cursor, fingerprint
+from app.core.preconditions import IfMatch
+from app.core.query_guard import reject_unknown_query_params
+from app.db.engine import Database
+from app.keys.cache import KnownKey, pending_verification, verify_in_transaction
+from app.keys.resolver import KeyResolver, secret_from_authorization
 from app.keys.scopes import Scope, grants
-from app.keys.secrets import hash_secret
-from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams, decode_cursor, fingerprint
-from app.preconditions import IfMatch
-from app.query_guard import reject_unknown_query_params
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -112,28 +102,31 @@ class Principal:
     scope: Scope
 
 
+def get_key_resolver(request: Request) -> KeyResolver:
+    resolver: KeyResolver = request.app.state.keys
+    return resolver
+
+
 async def _caller_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> KnownKey:
-    """The key the request was made with, from the cache or looked up; still to be checked
-    against the database by the first statement of the request's reads."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    """The key the request was made with (app.keys.resolver), from the cache or looked up;
+    still to be checked by the first statement of the request's transaction."""
+    secret = secret_from_authorization(request.headers.get("authorization"))
+    if credentials is None or secret is None:
         raise Unauthorized("Send an API key as 'Authorization: Bearer <secret>'")
     limiter = getattr(request.app.state, "auth_failures", None)
     if limiter is not None:
         # Also checked by its middleware; here it catches failures made meanwhile by the
         # same client's concurrent requests, still before the key is looked up.
         limiter.check(request)
-    database = get_database(request)
-    secret_hash = hash_secret(credentials.credentials)
-    key = database.key_cache.get(secret_hash)
-    if key is None or keys.needs_last_used_update(key.last_used_at, utcnow()):
-        key = await run_in_threadpool(find_key, database, secret_hash)
-        if key is None:
-            if limiter is not None:
-                limiter.record_failure(request)
-            raise Unauthorized("The API key is unknown or has been revoked")
+    resolver = get_key_resolver(request)
+    key = resolver.cached(secret) or await run_in_threadpool(resolver.resolve, secret)
+    if key is None:
+        if limiter is not None:
+            limiter.record_failure(request)
+        raise Unauthorized("The API key is unknown or has been revoked")
     request.state.principal = Principal(name=key.name, scope=key.scope)  # type: ignore[arg-type]
     return key
 
@@ -143,39 +136,10 @@ CallerKey = Annotated[KnownKey, Depends(_caller_key)]
 
 async def _authenticate(request: Request, session: SessionDep, key: CallerKey) -> Principal:
     # Trusted only with this check, the first statement of the request's transaction.
-    verify_in_transaction(session, key, get_database(request).key_cache)
+    verify_in_transaction(session, key, get_key_resolver(request).cache)
     principal: Principal = request.state.principal
     session.info["actor"] = principal.name
     return principal
-
-
-def find_key(database: Database, secret_hash: str, *, cached: bool = True) -> KnownKey | None:
-    """The key with this secret's hash, from the cache or its own short transaction, its
-    last_used_at brought up to the minute in another.
-
-    Both before the request's own transaction begins, never inside it: a request that held
-    one connection while waiting for a second would, in a burst larger than the pool,
-    wait on requests waiting on it.
-    """
-    cache = database.key_cache
-    key = cache.get(secret_hash) if cached else None
-    if key is None:
-        with database.transaction(write=False) as session:
-            found = keys.find_by_hash(session, secret_hash)
-        if found is None:
-            cache.forget(secret_hash)
-            return None
-        key = known_key(found)
-        cache.put(key)
-    now = utcnow()
-    if keys.needs_last_used_update(key.last_used_at, now):
-        try:
-            with database.transaction(write=True) as writer:
-                keys.mark_used(writer, secret_hash, now)
-            cache.used(key, now)
-        except SQLAlchemyError:
-            pass  # last_used_at is informational; never fail a request over it
-    return key
 
 
 def _refuse_unless_granted(request: Request, principal: Principal, scope: Scope) -> None:
@@ -196,34 +160,6 @@ def require(scope: Scope) -> object:
     return Depends(_check)
 
 
-@dataclass(frozen=True)
-class Reader:
-    """A read-only caller for routes whose read is one Core statement, run without a session
-    (the hot GETs): the key's check goes into that statement (app.keys.cache.checked)."""
-
-    key: KnownKey
-    database: Database
-
-    async def rows(self, read: CheckedRead, **values: Any) -> list[Mapping[Any, Any]]:
-        """The rows `read` finds with these bound values, in no particular order, without
-        leaving the event loop (app.loop_reads); 401 if the key is gone."""
-        rows = await self.database.loop_reads.all(read.statement, read.parameters(self.key, values))
-        return confirmed(rows, self.key, self.database.key_cache)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A read session for what one statement cannot do, its key checked first."""
-        with self.database.transaction(write=False) as session:
-            verify_in_transaction(session, self.key, self.database.key_cache)
-            yield session
-
-
-async def _reader(request: Request, key: CallerKey) -> Reader:
-    _refuse_unless_granted(request, request.state.principal, "read")
-    return Reader(key, get_database(request))
-
-
-ReaderDep = Annotated[Reader, Depends(_reader)]
 ReadKey = Annotated[Principal, require("read")]
 WriteKey = Annotated[Principal, require("write")]
 AdminKey = Annotated[Principal, require("admin")]

@@ -11,25 +11,25 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from app import __doc__ as package_doc
-from app import problems
 from app.audit.router import router as audit_router
-from app.auth_limits import FailedAuthLimiter, FailedAuthLimitMiddleware
 from app.capabilities.router import router as capabilities_router
 from app.components.router import router as components_router
-from app.config import Settings, get_settings
+from app.core import problems
+from app.core.auth_limits import FailedAuthLimiter, FailedAuthLimitMiddleware
+from app.core.body_guard import BodyGuard
+from app.core.config import Settings, get_settings
+from app.core.http import API_PREFIX
 from app.dashboard.router import router as dashboard_router
-from app.db import Database, make_engine
-from app.garbage_collection import tuned_for_reports
+from app.db.engine import Database
 from app.health import router as health_router
-from app.http import API_PREFIX
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.idempotency.middleware import document as document_idempotency_key
 from app.imports.router import router as imports_router
 from app.initiatives.router import router as initiatives_router
 from app.keys import service as keys_service
+from app.keys.resolver import KeyResolver
 from app.keys.router import router as keys_router
 from app.kpis.router import router as kpis_router
-from app.middleware import BodyGuard
 from app.observability import metrics
 from app.observability.logging import configure_if_unconfigured
 from app.observability.middleware import ObservabilityMiddleware
@@ -37,6 +37,7 @@ from app.raci.router import router as raci_router
 from app.reports.router import router as reports_router
 from app.roles.router import router as roles_router
 from app.rules.router import router as rules_router
+from app.wiring import open_database, wire
 
 log = logging.getLogger("raci")
 
@@ -147,9 +148,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_if_unconfigured(settings.log_level, settings.log_json)
         _register_bootstrap_key(app.state.database, settings)
-        with tuned_for_reports():
-            async with app.state.database.loop_reads.open():
-                yield
+        yield
         if database is None:
             app.state.database.dispose()
 
@@ -163,18 +162,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
     )
     app.state.settings = settings
-    app.state.database = database or Database(
-        make_engine(
-            settings.database_url,
-            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-            pool_size=settings.db_pool_size,
-        )
-    )
+    app.state.database = wire(database) if database is not None else open_database(settings)
+    app.state.keys = KeyResolver(app.state.database)
     problems.install(app)
     # Inside the body guard (added after it), so that oversized bodies never reach it.
     app.add_middleware(
         IdempotencyMiddleware,
         database=app.state.database,
+        keys=app.state.keys,
         ttl_hours=settings.idempotency_ttl_hours,
         path_prefix=API_PREFIX + "/",
     )

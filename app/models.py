@@ -3,7 +3,7 @@
 from app.audit.models import AuditEntry
 from app.capabilities.models import Capability
 from app.components.models import Component
-from app.db import Base
+from app.db.base import Base
 from app.idempotency.models import IdempotencyRecord
 from app.initiatives.models import Initiative, InitiativeTag
 from app.keys.models import ApiKey

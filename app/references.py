@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.capabilities.models import Capability
-from app.errors import Unprocessable
+from app.core.errors import Unprocessable
 from app.initiatives.models import Initiative
 from app.roles.models import Role
 

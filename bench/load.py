@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from app import migrate
-from app.db import make_engine
+from app.db import migrate
+from app.db.engine import make_engine
 from app.models import Base
 from bench.generate import COLUMNS, ID_TABLES, LOAD_ORDER, Portfolio
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.capabilities.models import Capability
 from app.components.models import Component
-from app.db import Database
+from app.db.engine import Database
 from app.initiatives.models import Initiative
 from app.raci.models import RaciCell
 from app.roles.models import Role

@@ -9,11 +9,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.db import Database, make_engine
+from app.core.config import Settings
+from app.db.engine import Database, make_engine
 from app.keys import service as keys_service
 from app.keys.schemas import ApiKeyCreate
 from app.main import create_app
+from app.wiring import wire
 from tests import database as testdb
 
 ADMIN_SECRET = "test-bootstrap-admin-secret"
@@ -31,7 +32,7 @@ def database_url() -> Iterator[str]:
 def _session_database(database_url: str) -> Iterator[tuple[Database, dict]]:
     engine = make_engine(database_url, busy_timeout_ms=30_000, pool_size=5)
     seed = testdb.snapshot_seed(engine)
-    database = Database(engine)
+    database = wire(Database(engine))
     yield database, seed
     database.dispose()
 

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 import app
 from app.capabilities.models import Capability
 from app.components.models import Component
-from app.db import Database, utcnow
-from app.identifiers import normalize_raci
+from app.core.identifiers import normalize_raci
+from app.db.base import utcnow
+from app.db.engine import Database
 from app.initiatives.models import Initiative, InitiativeTag
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell

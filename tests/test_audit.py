@@ -17,7 +17,7 @@ from app.audit import recorder
 from app.audit.models import AuditEntry
 from app.audit.recorder import AuditRecord
 from app.components.models import Component
-from app.db import Database
+from app.db.engine import Database
 from app.initiatives.models import Initiative, InitiativeTag
 from app.keys.secrets import hash_secret
 from app.raci.models import RaciCell

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from app.cli import ensure_first_admin
-from app.config import Settings
-from app.db import Database
+from app.core.config import Settings
+from app.db.engine import Database
 from app.keys.models import ApiKey
 from app.main import create_app
 from tests.conftest import ADMIN_SECRET

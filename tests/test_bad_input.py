@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.db import Database
+from app.core.config import Settings
+from app.core.pagination import fingerprint
+from app.db.engine import Database
 from app.main import create_app
-from app.pagination import fingerprint
 from tests.conftest import ADMIN_SECRET
 from tests.problems import assert_problem, error_locs
 

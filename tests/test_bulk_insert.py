@@ -1,4 +1,4 @@
-"""app.bulk_insert: the rows read back as an INSERT would have stored them, on both
+"""app.db.bulk: the rows read back as an INSERT would have stored them, on both
 databases (COPY on PostgreSQL), and its failures are SQLAlchemy's like any statement's."""
 
 from datetime import UTC, datetime
@@ -8,9 +8,9 @@ from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditEntry
-from app.bulk_insert import insert_many
 from app.components.models import Component
-from app.db import Database
+from app.db.bulk import insert_many
+from app.db.engine import Database
 from app.imports.bulk import insert_rows
 from app.initiatives.models import Initiative
 from app.roles.models import Role

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.components.models import Component
-from app.db import Database
+from app.db.engine import Database
 from app.initiatives.models import Initiative
 from tests.problems import assert_problem, error_locs
 

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from app import cli as cli_module
-from app import migrate
 from app.cli import cli
-from app.db import Database, make_engine
+from app.core.openapi_export import render
+from app.db import migrate
+from app.db.engine import Database, make_engine
 from app.keys import service as keys_service
 from app.keys.models import ApiKey
-from app.openapi_export import render
 from tests import database as testdb
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

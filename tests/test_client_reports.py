@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.client.api import EXIT_ERROR, EXIT_GATE, format_loc, normalise_base_url
-from app.db import Database
+from app.db.engine import Database
+from raci_client.api import EXIT_ERROR, EXIT_GATE, format_loc, normalise_base_url
 from tests.portfolio_loader import demo_portfolio, load_portfolio
 
 # Wide enough that rich never folds a rule name or a key in the tables.

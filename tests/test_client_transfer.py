@@ -11,10 +11,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.client.api import EXIT_ERROR, RaciClient
-from app.client.render import count_rows
-from app.client.transfer_cli import assemble_export, post_import, upload_chunks
-from app.db import Database
+from app.db.engine import Database
+from raci_client.api import EXIT_ERROR, RaciClient
+from raci_client.render import count_rows
+from raci_client.transfer_cli import assemble_export, post_import, upload_chunks
 from tests import database as testdb
 from tests.conftest import _key
 from tests.portfolio_loader import demo_portfolio, load_portfolio

@@ -15,8 +15,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.db import Database, make_engine
+from app.core.config import Settings
+from app.db.engine import Database, make_engine
 from app.keys import service as keys_service
 from app.keys.schemas import ApiKeyCreate
 

@@ -16,9 +16,9 @@ from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 import app as app_package
+from app.core.errors import DomainError
 from app.dashboard.views import TREND_HEIGHT, TREND_WIDTH, trend_of
-from app.db import Database
-from app.errors import DomainError
+from app.db.engine import Database
 from app.imports.schemas import ImportDocument
 from app.imports.service import import_document
 from app.keys import service as keys_service

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.db import Database
+from app.db.engine import Database
 from app.imports.schemas import ImportDocument
 from app.imports.service import import_document
 from app.keys import service as keys_service

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.db import Database
+from app.db.engine import Database
 
 EXPECTED = json.loads((Path(__file__).parent / "data" / "expected-findings.json").read_text())
 COMPARED = ("rule", "initiative", "component", "capability", "kpi")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import Database
+from app.db.engine import Database
 from app.reports.facts import ReportScope, kpi_facts
 from app.rules.catalog import GAP_RULES, OVERLAP_RULES, RULE_CODES
 from tests.portfolio_loader import demo_portfolio, findings_of, load_portfolio

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import Database
+from app.db.engine import Database
 from app.reports import facts
 from tests.portfolio_loader import findings_of, load_portfolio
 

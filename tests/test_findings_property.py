@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from app.db import Database
+from app.db.engine import Database
 from app.keys import service as keys_service
 from app.keys.schemas import ApiKeyCreate
 from app.reports.findings import Finding, FindingsQuery, findings_report

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.db import Database, make_engine
+from app.core.config import Settings
+from app.db.engine import Database, make_engine
 from app.main import create_app
 from tests import database as testdb
 

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.db import Database
+from app.core.config import Settings
+from app.db.engine import Database
 from app.main import create_app
 from tests.conftest import ADMIN_SECRET
 from tests.problems import assert_problem

@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.db import Database, utcnow
+from app.db.base import utcnow
+from app.db.engine import Database
 from app.idempotency.models import IdempotencyRecord
 from app.idempotency.service import LEASE
 from app.roles import service as roles_service

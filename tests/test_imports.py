@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
 from app.components.models import Component
-from app.db import Database
+from app.db.engine import Database
 from app.initiatives.models import Initiative
 from app.raci.models import RaciCell
 from tests.database import wipe_portfolio

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
 from app.components.models import Component
-from app.db import Database
+from app.db.engine import Database
 from app.initiatives.models import Initiative
 from app.raci.models import RaciCell
 from tests.problems import assert_problem, error_locs

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.components.models import Component
-from app.db import Database
+from app.db.engine import Database
 from app.initiatives.models import Initiative, InitiativeTag
 from app.kpis.models import Kpi, KpiInitiative
 from app.raci.models import RaciCell

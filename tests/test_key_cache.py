@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from app.config import Settings
-from app.db import Database, make_engine
+from app.core.config import Settings
+from app.core.errors import Unauthorized
+from app.db.engine import Database, make_engine
 from app.deps import _commit_and_close
-from app.errors import Unauthorized
 from app.keys.cache import KeyCache, KnownKey, verify_in_transaction
 from app.main import create_app
 from tests.problems import assert_problem
@@ -41,12 +41,12 @@ def test_a_key_revoked_through_one_worker_is_refused_at_once_by_another(
     with _holder(other_worker, secret) as holder:
         assert holder.get("/api/v1/roles").status_code == 200
         assert holder.get("/api/v1/roles/CMO").status_code == 200  # served from its cache
-        assert len(other_worker.state.database.key_cache) == 1
+        assert len(other_worker.state.keys.cache) == 1
 
         assert admin.delete("/keys/pmo-sync").status_code == 204
 
         assert_problem(holder.get("/api/v1/roles"), 401, detail_contains="revoked")
-        assert len(other_worker.state.database.key_cache) == 0
+        assert len(other_worker.state.keys.cache) == 0
         assert_problem(holder.get("/api/v1/roles"), 401)
 
 

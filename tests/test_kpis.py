@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
-from app.db import Database
+from app.db.engine import Database
 from app.initiatives.models import Initiative
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
 from tests.problems import assert_problem, error_locs

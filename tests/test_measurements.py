@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.db import Database
+from app.db.engine import Database
 from app.kpis.measurements import kpi_standings, latest_measurements
 from app.kpis.models import Kpi, Measurement
 from tests.problems import assert_problem, error_locs

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.config import Settings
-from app.db import Database, make_engine
+from app.core.config import Settings
+from app.db.engine import Database, make_engine
 from app.idempotency.models import IdempotencyRecord
 from app.initiatives.models import Initiative
 from app.keys import service as keys_service

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
+from app.core.openapi_export import REGENERATE_COMMAND, document, render
 from app.main import create_app
-from app.openapi_export import REGENERATE_COMMAND, document, render
 
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
@@ -92,7 +92,7 @@ def test_every_api_operation_documents_its_problem_answers(schema: dict[str, Any
             ref = content.get("application/problem+json", {}).get("schema", {}).get("$ref")
             if ref != problem_ref:
                 undocumented.append(f"{method} {path}: {code} is not a problem+json")
-    assert undocumented == [], "use app.http.problems(...) in responses=: " + "; ".join(
+    assert undocumented == [], "use app.core.http.problems(...) in responses=: " + "; ".join(
         undocumented
     )
     assert "Problem" in schema["components"]["schemas"]

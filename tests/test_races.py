@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.components.models import Component
-from app.db import Database
+from app.db.engine import Database
 from app.initiatives.models import Initiative
 from app.keys import service as keys_service
 from app.keys.schemas import ApiKeyCreate

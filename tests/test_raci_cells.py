@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import Database
+from app.db.engine import Database
 from tests import builders
 from tests.builders import initiative_version
 from tests.problems import assert_problem, error_locs

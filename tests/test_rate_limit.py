@@ -8,9 +8,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.requests import HTTPConnection
 
-from app.auth_limits import FailedAuthLimiter, TooManyFailedAuthentications
-from app.config import Settings
-from app.db import Database
+from app.core.auth_limits import FailedAuthLimiter, TooManyFailedAuthentications
+from app.core.config import Settings
+from app.db.engine import Database
 from app.idempotency.models import IdempotencyRecord
 from app.main import create_app
 from tests.conftest import ADMIN_SECRET

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import Database
+from app.db.engine import Database
 from app.main import create_app
 from app.reports.csv_output import csv_lines, safe_cell
 from tests.portfolio_loader import demo_portfolio, load_portfolio

@@ -2,7 +2,7 @@
 
 from fastapi.testclient import TestClient
 
-from app.db import Database
+from app.db.engine import Database
 from tests.portfolio_loader import demo_portfolio, load_portfolio
 from tests.problems import assert_problem
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from app.db import Database
+from app.db.engine import Database
 from tests.portfolio_loader import demo_portfolio, load_portfolio
 from tests.problems import assert_problem
 

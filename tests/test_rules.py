@@ -3,7 +3,7 @@
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.db import Database
+from app.db.engine import Database
 from app.reports.findings import CHECKS
 from app.rules.catalog import CATALOG, RULE_CODES
 from app.rules.models import RuleSetting

@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
 
-from app.config import Settings
-from app.db import Database
+from app.core.config import Settings
+from app.db.engine import Database
 from app.main import create_app
 from tests import database as testdb
 from tests.conftest import _key

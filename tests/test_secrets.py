@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import LargeBinary, String, Text, select
 
-from app.db import Database
+from app.db.engine import Database
 from app.models import Base
 from app.observability.logging import JsonFormatter
 from tests.problems import assert_problem

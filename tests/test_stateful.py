@@ -29,7 +29,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from app.db import Database
+from app.db.engine import Database
 from tests import database as testdb
 from tests.conftest import _key
 from tests.database import wipe_portfolio

@@ -4,7 +4,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db.base import Base, UTCDateTime, utcnow
 
 
 class AuditEntry(Base):

@@ -40,7 +40,6 @@ from sqlalchemy import (
     event,
     inspect,
     select,
-    text,
     tuple_,
 )
 from sqlalchemy.orm import (
@@ -52,21 +51,16 @@ from sqlalchemy.orm import (
 )
 
 from app.audit.models import AuditEntry
-from app.bulk_insert import insert_many
-from app.capabilities.models import Capability
+from app.capabilities.models import CAPABILITY_FIELDS, Capability
 from app.components.models import Component
-from app.db import Base, utcnow
-from app.initiatives.models import Initiative, InitiativeTag
+from app.db import dialect
+from app.db.base import Base, utcnow
+from app.db.bulk import insert_many
+from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
 from app.keys.models import ApiKey
-from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
+from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
-from app.resource_fields import (
-    CAPABILITY_FIELDS,
-    INITIATIVE_FIELDS,
-    KPI_FIELDS,
-    ROLE_FIELDS,
-)
-from app.roles.models import Role
+from app.roles.models import ROLE_FIELDS, Role
 from app.rules.models import RuleSetting
 
 AuditAction = Literal["create", "update", "delete"]
@@ -85,8 +79,7 @@ RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
 ACTIONS: tuple[str, ...] = get_args(AuditAction)
 
 SYSTEM_ACTOR = "system"
-# Any constant will do, as long as nothing else uses it: "RACIAUDT" in ASCII.
-_FEED_LOCK_ID = 0x5241434941554454
+FEED_LOCK = "raci.audit"
 _CHUNK = 500
 _PENDING = "raci.audit.pending"
 
@@ -481,9 +474,8 @@ def _entries(connection: Connection, pending: _Pending) -> list[AuditRecord]:
 def _write(connection: Connection, actor: str, records: Sequence[AuditRecord]) -> None:
     if not records:
         return
-    if connection.dialect.name == "postgresql":
-        # Held until COMMIT: ids are handed out in commit order (see the module docstring).
-        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _FEED_LOCK_ID})
+    # Held until COMMIT: ids are handed out in commit order (see the module docstring).
+    dialect.lock_transaction(connection, FEED_LOCK)
     at = utcnow()
     rows = [
         {

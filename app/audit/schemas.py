@@ -4,7 +4,7 @@ from typing import Any
 from pydantic import Field
 
 from app.audit.recorder import AuditAction, ResourceType
-from app.schemas import ReadModel
+from app.core.schemas import ReadModel
 
 
 class AuditEntryRead(ReadModel):

@@ -1,7 +1,10 @@
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, Versioned
+from app.db.base import Base, Versioned
+
+CAPABILITY_FIELDS = ("name", "domain", "description", "agreed_owner", "rationale")
+"""A capability's writable fields besides its key (services, audit, import, export)."""
 
 
 class Capability(Versioned, Base):

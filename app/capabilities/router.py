@@ -12,8 +12,7 @@ from app.capabilities.schemas import (
     CapabilityReplace,
     Domain,
 )
-from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
-from app.http import (
+from app.core.http import (
     CHANGE_PROBLEMS,
     ONE_PROBLEMS,
     PUT_RESPONSES,
@@ -25,7 +24,8 @@ from app.http import (
     put_status,
     set_etag,
 )
-from app.schemas import Page
+from app.core.schemas import Page
+from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
 
 router = APIRouter(prefix="/capabilities", tags=["capabilities"])
 

@@ -4,8 +4,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from app.identifiers import Key, Name, RoleCode, Text
-from app.schemas import VersionedRead, WriteModel, partial_model
+from app.core.identifiers import Key, Name, RoleCode, Text
+from app.core.schemas import VersionedRead, WriteModel, partial_model
 
 Domain = Literal["marketing", "technology", "data", "experience", "operations"]
 

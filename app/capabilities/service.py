@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 from app.capabilities.models import Capability
 from app.capabilities.schemas import CapabilityCreate, CapabilityFields, CapabilityReplace
 from app.components.models import Component
-from app.errors import NotFound
+from app.core.errors import NotFound
+from app.core.pagination import PageParams, page_of, split_page
+from app.core.preconditions import IfMatch
+from app.core.resources import check_identity, merge_patch, raise_if_referenced, validate_as
+from app.db.writes import assign, insert_new
 from app.initiatives.models import Initiative
-from app.pagination import PageParams, page_of, split_page
-from app.persistence import assign, insert_new
-from app.preconditions import IfMatch
 from app.references import require_roles
-from app.resources import check_identity, merge_patch, raise_if_referenced, validate_as
 
 
 def find_capability(session: Session, key: str) -> Capability | None:

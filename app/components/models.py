@@ -1,7 +1,10 @@
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, Versioned
+from app.db.base import Base, Versioned
+
+COMPONENT_FIELDS = ("name", "capability", "description")
+"""A component's writable fields besides its key (services, audit, import, export)."""
 
 
 class Component(Versioned, Base):

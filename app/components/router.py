@@ -11,8 +11,7 @@ from app.components.schemas import (
     ComponentRead,
     ComponentReplace,
 )
-from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
-from app.http import (
+from app.core.http import (
     CHANGE_PROBLEMS,
     ONE_PROBLEMS,
     PUT_RESPONSES,
@@ -24,7 +23,8 @@ from app.http import (
     put_status,
     set_etag,
 )
-from app.schemas import Page
+from app.core.schemas import Page
+from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
 
 router = APIRouter(prefix="/initiatives/{key}/components", tags=["components"])
 

@@ -3,8 +3,8 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from app.components.models import Component
-from app.identifiers import Key, Name, Text
-from app.schemas import VersionedRead, WriteModel, partial_model
+from app.core.identifiers import Key, Name, Text
+from app.core.schemas import VersionedRead, WriteModel, partial_model
 
 
 class ComponentFields(WriteModel):

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from app.components.models import Component
 from app.components.schemas import ComponentCreate, ComponentFields, ComponentReplace
-from app.errors import NotFound
+from app.core.errors import NotFound
+from app.core.pagination import PageParams, page_of, split_page
+from app.core.preconditions import IfMatch
+from app.core.resources import check_identity, merge_patch, validate_as
+from app.db.writes import assign, insert_new, touch
 from app.initiatives.models import Initiative
-from app.pagination import PageParams, page_of, split_page
-from app.persistence import assign, insert_new, touch
-from app.preconditions import IfMatch
 from app.raci.models import RaciCell
 from app.references import require_capabilities
-from app.resources import check_identity, merge_patch, validate_as
 
 
 def _initiative_query(key: str, *, for_update: bool) -> Select[Initiative]:

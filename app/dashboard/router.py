@@ -17,12 +17,11 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from app.core.errors import DomainError
 from app.dashboard.views import Filters, build_dashboard
-from app.deps import DatabaseDep, Principal, SessionDep, find_key
-from app.errors import DomainError
+from app.deps import DatabaseDep, Principal, SessionDep, get_key_resolver
 from app.initiatives.schemas import Portfolio
 from app.keys.scopes import grants
-from app.keys.secrets import hash_secret
 
 COOKIE = "raci_dashboard"
 COOKIE_PATH = "/dashboard"
@@ -117,7 +116,7 @@ def _principal(request: Request, database: DatabaseDep, secret: str) -> Principa
     revoked key's cookie from showing even one more page.
     """
     key = (
-        find_key(database, hash_secret(secret), cached=False)
+        get_key_resolver(request).resolve(secret, cached=False)
         if 0 < len(secret) <= MAX_KEY_LENGTH
         else None
     )

@@ -16,7 +16,8 @@ from typing import Any, TypeVar, get_args
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.core.pagination import MAX_LIMIT, PageParams
+from app.db.base import utcnow
 from app.initiatives.document import load_components
 from app.initiatives.models import LIVE_STATUSES, Initiative
 from app.initiatives.schemas import Portfolio, Status
@@ -24,7 +25,6 @@ from app.initiatives.service import InitiativeFilters, list_initiatives
 from app.kpis.models import Measurement
 from app.kpis.service import KpiFilters, KpiView, list_kpis
 from app.kpis.status import end_of_day
-from app.pagination import MAX_LIMIT, PageParams
 from app.reports.findings import Finding, FindingsQuery, findings_report
 from app.reports.workload import role_workload
 from app.rules.catalog import RULE_CODES, RULES_BY_CODE, SEVERITIES

@@ -18,8 +18,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import Database, utcnow
-from app.errors import PROBLEM_JSON, Conflict, DomainError, Unprocessable
+from app.core.errors import PROBLEM_JSON, Conflict, DomainError, Unprocessable
+from app.db.base import utcnow
+from app.db.engine import Database
 from app.idempotency import service
 from app.idempotency.service import (
     Claimed,
@@ -29,6 +30,7 @@ from app.idempotency.service import (
     Replay,
     StoredResponse,
 )
+from app.keys.resolver import KeyResolver, secret_from_authorization
 
 log = logging.getLogger("raci.idempotency")
 
@@ -43,10 +45,17 @@ class IdempotencyMiddleware:
     """Replays the first answer to a POST carrying `Idempotency-Key` (per API key)."""
 
     def __init__(
-        self, app: ASGIApp, *, database: Database, ttl_hours: int, path_prefix: str
+        self,
+        app: ASGIApp,
+        *,
+        database: Database,
+        keys: KeyResolver,
+        ttl_hours: int,
+        path_prefix: str,
     ) -> None:
         self.app = app
         self.database = database
+        self.keys = keys
         self.ttl = timedelta(hours=ttl_hours)
         self.path_prefix = path_prefix
 
@@ -60,7 +69,7 @@ class IdempotencyMiddleware:
             return
         headers = Headers(scope=scope)
         idempotency_key = headers.get(HEADER)
-        secret = _bearer_secret(headers.get("authorization", ""))
+        secret = secret_from_authorization(headers.get("authorization"))
         if idempotency_key is None or secret is None:
             await self.app(scope, receive, send)
             return
@@ -111,9 +120,8 @@ class IdempotencyMiddleware:
         self, scope: Scope, secret: str, idempotency_key: str, body: bytes
     ) -> ClaimOutcome | None:
         def claim() -> ClaimOutcome | None:
-            with self.database.transaction(write=False) as session:
-                name = service.api_key_name(session, secret)
-            if name is None:
+            key = self.keys.resolve(secret)
+            if key is None:
                 return None
             if not service.is_valid_key(idempotency_key):
                 raise Unprocessable.at(
@@ -125,7 +133,7 @@ class IdempotencyMiddleware:
             with self.database.transaction(write=True) as session:
                 return service.claim(
                     session,
-                    api_key_name=name,
+                    api_key_name=key.name,
                     idempotency_key=idempotency_key,
                     method="POST",
                     path=scope["path"],
@@ -183,12 +191,6 @@ def _keepable(answer: StoredResponse) -> bool:
         return False
     cache_control = next((v for k, v in answer.headers if k == "cache-control"), "")
     return "no-store" not in cache_control.lower()
-
-
-def _bearer_secret(authorization: str) -> str | None:
-    scheme, _, secret = authorization.partition(" ")
-    secret = secret.strip()
-    return secret if scheme.lower() == "bearer" and secret else None
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db.base import Base, UTCDateTime, utcnow
 
 
 class IdempotencyRecord(Base):

@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.idempotency.models import IdempotencyRecord
-from app.keys import service as keys
 
 LEASE = timedelta(minutes=5)
 PURGE_BATCH = 100
@@ -84,12 +83,6 @@ def request_hash(method: str, path: str, query: str, body: bytes) -> str:
         digest.update(b"\0")
     digest.update(canonical)
     return digest.hexdigest()
-
-
-def api_key_name(session: Session, secret: str) -> str | None:
-    """The name of the valid API key with this secret, or None."""
-    key = keys.authenticate(session, secret)
-    return key.name if key is not None else None
 
 
 def claim(

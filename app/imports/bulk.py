@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from app.bulk_insert import insert_many
+from app.db.bulk import insert_many
 from app.imports.state import batches
 
 
 def insert_rows(
     session: Session, table: Table, rows: Sequence[dict[str, Any]], returning: Sequence[str] = ()
 ) -> list[Any]:
-    """Insert `rows` in one go (app.bulk_insert); with `returning` (the id and the columns
+    """Insert `rows` in one go (app.db.bulk); with `returning` (the id and the columns
     that identify a row, e.g. `("id", "key")`), those columns of each inserted row.
 
     The rows are read back by their identifying columns with one query per batch rather

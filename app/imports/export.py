@@ -11,19 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.recorder import jsonable
-from app.capabilities.models import Capability
-from app.components.models import Component
-from app.initiatives.models import Initiative, InitiativeTag
-from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
+from app.capabilities.models import CAPABILITY_FIELDS, Capability
+from app.components.models import COMPONENT_FIELDS, Component
+from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
+from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
-from app.resource_fields import (
-    CAPABILITY_FIELDS,
-    COMPONENT_FIELDS,
-    INITIATIVE_FIELDS,
-    KPI_FIELDS,
-    ROLE_FIELDS,
-)
-from app.roles.models import Role
+from app.roles.models import ROLE_FIELDS, Role
 
 Document = dict[str, Any]
 

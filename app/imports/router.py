@@ -4,8 +4,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.core.http import READ_PROBLEMS, WRITE_PROBLEMS, problems
 from app.deps import ReadKey, SessionDep, WriteKey
-from app.http import READ_PROBLEMS, WRITE_PROBLEMS, problems
 from app.imports.export import export_document
 from app.imports.schemas import ImportDocument, ImportResult
 from app.imports.service import import_document

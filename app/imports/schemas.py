@@ -3,11 +3,11 @@
 from pydantic import BaseModel, Field
 
 from app.capabilities.schemas import CapabilityCreate
-from app.identifiers import Key
+from app.core.identifiers import Key
+from app.core.schemas import WriteModel
 from app.initiatives.schemas import InitiativeDocument
 from app.kpis.schemas import KpiCreate, MeasurementCreate
 from app.roles.schemas import RoleCreate
-from app.schemas import WriteModel
 
 MAX_ITEMS = 100_000
 

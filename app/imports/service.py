@@ -15,10 +15,11 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from app.audit.recorder import AuditRecord, ResourceType, jsonable, record
-from app.capabilities.models import Capability
-from app.components.models import Component
-from app.db import Base, utcnow
-from app.errors import Unprocessable
+from app.capabilities.models import CAPABILITY_FIELDS, Capability
+from app.components.models import COMPONENT_FIELDS, Component
+from app.core.errors import Unprocessable
+from app.core.resources import summarise
+from app.db.base import Base, utcnow
 from app.imports import bulk
 from app.imports.schemas import Counts, ImportDocument, ImportResult
 from app.imports.state import (
@@ -29,19 +30,11 @@ from app.imports.state import (
     lock_for_import,
 )
 from app.imports.validation import document_errors
-from app.initiatives.models import Initiative, InitiativeTag
+from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
 from app.initiatives.schemas import ComponentDocument, InitiativeDocument
-from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
+from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
-from app.resource_fields import (
-    CAPABILITY_FIELDS,
-    COMPONENT_FIELDS,
-    INITIATIVE_FIELDS,
-    KPI_FIELDS,
-    ROLE_FIELDS,
-)
-from app.resources import summarise
-from app.roles.models import Role
+from app.roles.models import ROLE_FIELDS, Role
 
 # Enough to fix a document in one round; the count of the rest is in `detail`.
 MAX_REPORTED_ERRORS = 1_000

@@ -9,22 +9,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.capabilities.models import Capability
-from app.components.models import Component
-from app.initiatives.models import Initiative, InitiativeTag
-from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
+from app.capabilities.models import CAPABILITY_FIELDS, Capability
+from app.components.models import COMPONENT_FIELDS, Component
+from app.db import dialect
+from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
+from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
-from app.resource_fields import (
-    CAPABILITY_FIELDS,
-    COMPONENT_FIELDS,
-    INITIATIVE_FIELDS,
-    KPI_FIELDS,
-    ROLE_FIELDS,
-)
-from app.roles.models import Role
+from app.roles.models import ROLE_FIELDS, Role
 
 BATCH = 500
 
@@ -88,8 +82,7 @@ def lock_for_import(session: Session) -> None:
 
     Two overlapping pushes then never interleave, and each sees what the other committed.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('raci.import'))"))
+    dialect.lock_transaction(session, "raci.import")
 
 
 def load_state(

@@ -14,13 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.components.models import Component
-from app.errors import Unprocessable
+from app.core.errors import Unprocessable
+from app.core.resources import summarise
+from app.db.writes import assign
 from app.initiatives.models import Initiative
 from app.initiatives.schemas import ComponentDocument
-from app.persistence import assign
 from app.raci.models import RaciCell
 from app.references import Loc, existing_capabilities, existing_roles
-from app.resources import summarise
 
 Problem = dict[str, Any]
 
@@ -138,7 +138,7 @@ def apply_components(
 
     Components and cells that stay as they are keep their version; changed ones are updated
     in place. The caller checks the document first (`check_document`) and records a change on
-    the initiative itself (`app.persistence.touch`): this raises no version of the initiative.
+    the initiative itself (`app.db.writes.touch`): this raises no version of the initiative.
     """
     current = {
         state.component.key: state

@@ -3,9 +3,27 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, Versioned
+from app.db.base import Base, Versioned
 
 LIVE_STATUSES = ("proposed", "planned", "active", "on_hold")
+
+
+INITIATIVE_FIELDS = (
+    "name",
+    "kind",
+    "status",
+    "portfolio",
+    "sponsor",
+    "goals",
+    "use_cases",
+    "feasibility",
+    "priority",
+    "start_date",
+    "end_date",
+    "external_ref",
+)
+"""An initiative's writable scalar fields besides its key and tags (services, audit, import,
+export)."""
 
 
 class Initiative(Versioned, Base):

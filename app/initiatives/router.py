@@ -3,13 +3,11 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
-from app.deps import IfMatchDep, PageDep, Reader, ReaderDep, ReadKey, SessionDep, WriteKey
-from app.errors import NotFound
-from app.http import (
+from app.core.errors import NotFound
+from app.core.http import (
     CHANGE_PROBLEMS,
     ONE_PROBLEMS,
     PUT_RESPONSES,
@@ -22,7 +20,9 @@ from app.http import (
     put_status,
     set_etag,
 )
-from app.identifiers import RoleCode, Tag, no_control_chars
+from app.core.identifiers import RoleCode, Tag, no_control_chars
+from app.core.schemas import Page
+from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
 from app.initiatives import service
 from app.initiatives.document import ComponentState
 from app.initiatives.models import Initiative
@@ -37,14 +37,8 @@ from app.initiatives.schemas import (
     Portfolio,
     Status,
 )
-from app.keys.cache import checked
-from app.schemas import Page
 
 router = APIRouter(prefix="/initiatives", tags=["initiatives"])
-
-# GET's one statement with the caller's key check in it, built once (building costs more
-# than running it).
-_INITIATIVE = checked(service.INITIATIVE_WITH_TAGS)
 
 MAX_FILTER_VALUES = 50
 
@@ -129,22 +123,18 @@ def create_initiative(
     response_model=InitiativeDocumentRead | InitiativeRead,
     responses=problems(*ONE_PROBLEMS),
 )
-async def get_initiative(key: KeyPath, reader: ReaderDep, expand: Expand = None) -> Response:
+def get_initiative(
+    key: KeyPath, session: SessionDep, _: ReadKey, expand: Expand = None
+) -> Response:
     """One initiative, with its version as the ETag. With `?expand=components` the answer is
     the whole document: the components ordered by key, each with its `raci` map. That answer
     can be PUT back as it is. The ETag covers the whole document."""
-    # The path PMO tools poll most: one statement, no session, unless the document is asked.
     if expand == "components":
-        return await run_in_threadpool(_document_answer, reader, key)
-    fields = service.read_from_rows(await reader.rows(_INITIATIVE, key=key))
+        return json_answer(_answer(session, service.get_initiative(session, key), "components"))
+    fields = service.read_initiative(session, key)
     if fields is None:
         raise NotFound(f"No initiative with key '{key}'")
     return json_answer(InitiativeRead.model_validate(fields))
-
-
-def _document_answer(reader: Reader, key: str) -> Response:
-    with reader.session() as session:
-        return json_answer(_answer(session, service.get_initiative(session, key), "components"))
 
 
 @router.put(

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.identifiers import IsoDate, Key, Name, RaciValue, RoleCode, Tag, Text
-from app.schemas import VersionedRead, WriteModel, partial_model
+from app.core.identifiers import IsoDate, Key, Name, RaciValue, RoleCode, Tag, Text
+from app.core.schemas import VersionedRead, WriteModel, partial_model
 
 Kind = Literal["chatbot", "iot", "analytics", "app", "campaign", "platform", "other"]
 Status = Literal["proposed", "planned", "active", "on_hold", "done", "cancelled"]

@@ -11,22 +11,19 @@ next request that uses it, exactly as without the cache, and dropped from the ca
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, event, literal_column, select, true
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.errors import Unauthorized
+from app.core.errors import Unauthorized
 from app.keys.models import ApiKey
 
 # Only keys that authenticated are cached, so the size is the number of keys in use.
 MAX_CACHED_KEYS = 1024
 _VERIFY = "verify_key"
-_KEY_NAME, _KEY_SCOPE, _FOUND = "checked_key_name", "checked_key_scope", "checked_found"
-_SECRET_HASH = "checked_secret_hash"  # noqa: S105 (a parameter name)
 
 
 @dataclass(frozen=True)
@@ -115,51 +112,6 @@ def _refuse_if_changed(now: tuple[str, str] | None, key: KnownKey, cache: KeyCac
     if now != (key.name, key.scope):
         cache.forget(key.secret_hash)
         raise Unauthorized("The API key is unknown or has been revoked")
-
-
-@dataclass(frozen=True)
-class CheckedRead:
-    """A read with the caller's key check in the same statement (`checked`)."""
-
-    statement: Select[Any]
-
-    def parameters(self, caller: KnownKey, values: dict[str, Any]) -> dict[str, Any]:
-        return {**values, _SECRET_HASH: caller.secret_hash}
-
-
-def checked(statement: Select[Any]) -> CheckedRead:
-    """`statement` with the key's check in it, for a read that is one statement outside any
-    session (app.loop_reads): the same check, in the same snapshot, no extra trip.
-
-    Its rows come out in no particular order, each with the key's name and scope as they
-    are now, and as one row of NULLs when it finds nothing; `confirmed` reads them. Build
-    it once: a statement built anew per request costs more than running it.
-    """
-    found = statement.add_columns(true().label(_FOUND)).subquery("found")
-    caller = (
-        select(ApiKey.name.label(_KEY_NAME), ApiKey.scope.label(_KEY_SCOPE))
-        .where(ApiKey.secret_hash == bindparam(_SECRET_HASH))
-        .subquery("caller")
-    )
-    # A one-row anchor, so that a missing key or an empty result still gives a row.
-    anchor = select(literal_column("1").label("one")).subquery("anchor")
-    return CheckedRead(
-        select(caller.c[_KEY_NAME], caller.c[_KEY_SCOPE], found)
-        .select_from(anchor)
-        .outerjoin(caller, true())
-        .outerjoin(found, true())
-    )
-
-
-def confirmed(
-    rows: Sequence[Mapping[Any, Any]], key: KnownKey, cache: KeyCache
-) -> list[Mapping[Any, Any]]:
-    """The rows a `checked` read found, once its key proves still valid (else 401)."""
-    first = rows[0]
-    _refuse_if_changed(
-        None if first[_KEY_NAME] is None else (first[_KEY_NAME], first[_KEY_SCOPE]), key, cache
-    )
-    return [row for row in rows if row[_FOUND] is not None]
 
 
 def install(sessions: sessionmaker[Session]) -> None:

@@ -2,8 +2,7 @@
 
 from fastapi import APIRouter, Response
 
-from app.deps import AdminKey, SessionDep
-from app.http import (
+from app.core.http import (
     ONE_PROBLEMS,
     READ_PROBLEMS,
     WRITE_PROBLEMS,
@@ -11,6 +10,7 @@ from app.http import (
     created_at_location,
     problems,
 )
+from app.deps import AdminKey, SessionDep
 from app.keys import service
 from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound
 from app.keys.models import ApiKey
 from app.keys.schemas import ApiKeyCreate
 from app.keys.secrets import hash_secret, new_secret

@@ -13,11 +13,11 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, NotFound, Unprocessable
+from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.pagination import PageParams, encode_cursor
 from app.kpis.models import Kpi, Measurement
 from app.kpis.schemas import MeasurementCreate
 from app.kpis.status import KpiStatus, KpiTargets, end_of_day, kpi_status
-from app.pagination import PageParams, encode_cursor
 
 
 class Latest(NamedTuple):

@@ -3,7 +3,11 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime, Versioned, utcnow
+from app.db.base import Base, UTCDateTime, Versioned, utcnow
+
+KPI_FIELDS = ("name", "unit", "direction", "baseline", "baseline_date", "target", "target_date")
+"""A KPI's writable scalar fields besides its key, owners and initiatives (services, audit,
+import, export)."""
 
 
 class Kpi(Versioned, Base):

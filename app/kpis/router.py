@@ -6,9 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import StringConstraints
 
-from app.db import utcnow
-from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
-from app.http import (
+from app.core.http import (
     CHANGE_PROBLEMS,
     ONE_PROBLEMS,
     PUT_RESPONSES,
@@ -20,7 +18,10 @@ from app.http import (
     put_status,
     set_etag,
 )
-from app.identifiers import KEY_PATTERN, IsoDate, RoleCode, Timestamp
+from app.core.identifiers import KEY_PATTERN, IsoDate, RoleCode, Timestamp
+from app.core.schemas import Page
+from app.db.base import utcnow
+from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
 from app.kpis import measurements, service
 from app.kpis.models import Measurement
 from app.kpis.schemas import (
@@ -33,7 +34,6 @@ from app.kpis.schemas import (
     MeasurementRead,
 )
 from app.kpis.status import KpiStatus
-from app.schemas import Page
 
 router = APIRouter(prefix="/kpis", tags=["kpis"])
 

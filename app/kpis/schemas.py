@@ -3,9 +3,9 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints
 
-from app.identifiers import IsoDate, Key, Name, RoleCode, ShortText, Timestamp
+from app.core.identifiers import IsoDate, Key, Name, RoleCode, ShortText, Timestamp
+from app.core.schemas import ALWAYS_READ_ONLY, ReadModel, VersionedRead, WriteModel, partial_model
 from app.kpis.status import KpiStatus
-from app.schemas import ALWAYS_READ_ONLY, ReadModel, VersionedRead, WriteModel, partial_model
 
 Direction = Literal["increase", "decrease"]
 

@@ -12,17 +12,17 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, raiseload
 
-from app.errors import NotFound, Unprocessable
+from app.core.errors import NotFound, Unprocessable
+from app.core.pagination import PageParams, page_of, split_page
+from app.core.preconditions import IfMatch
+from app.core.resources import check_identity, merge_patch, summarise, validate_as
+from app.db.writes import assign, insert_new, touch
 from app.initiatives.models import Initiative
 from app.kpis.measurements import Latest, latest_measurements, status_of, targets_of
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
 from app.kpis.schemas import KpiCreate, KpiFields, KpiReplace
 from app.kpis.status import KpiStatus
-from app.pagination import PageParams, page_of, split_page
-from app.persistence import assign, insert_new, touch
-from app.preconditions import IfMatch
 from app.references import Loc, existing_roles, initiative_ids
-from app.resources import check_identity, merge_patch, summarise, validate_as
 
 BODY: Loc = ("body",)
 # With a status filter the list reads KPIs in key order, this many at a time, until the

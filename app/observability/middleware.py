@@ -8,8 +8,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.problems import internal_error_response
 from app.observability import metrics, request_id
-from app.problems import internal_error_response
 
 access_log = logging.getLogger("raci.access")
 

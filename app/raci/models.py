@@ -1,7 +1,7 @@
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, Versioned
+from app.db.base import Base, Versioned
 
 
 class RaciCell(Versioned, Base):

@@ -2,8 +2,7 @@
 
 from fastapi import APIRouter, Response
 
-from app.deps import IfMatchDep, ReadKey, SessionDep, WriteKey
-from app.http import (
+from app.core.http import (
     CHANGE_PROBLEMS,
     ONE_PROBLEMS,
     PUT_RESPONSES,
@@ -14,6 +13,7 @@ from app.http import (
     put_status,
     set_etag,
 )
+from app.deps import IfMatchDep, ReadKey, SessionDep, WriteKey
 from app.raci import service
 from app.raci.schemas import RaciCellRead, RaciCellReplace
 

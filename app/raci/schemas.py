@@ -1,8 +1,8 @@
 from pydantic import Field
 
-from app.identifiers import Key, RaciValue, RoleCode, Text
+from app.core.identifiers import Key, RaciValue, RoleCode, Text
+from app.core.schemas import VersionedRead, WriteModel
 from app.raci.models import RaciCell
-from app.schemas import VersionedRead, WriteModel
 
 RACI_DESCRIPTION = (
     "R (responsible), A (accountable), C (consulted), I (informed) or AR (accountable and "

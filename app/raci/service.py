@@ -8,13 +8,13 @@ from sqlalchemy.orm import Session
 
 from app.components.models import Component
 from app.components.service import get_initiative_component, record_change
-from app.errors import NotFound
+from app.core.errors import NotFound
+from app.core.preconditions import IfMatch
+from app.core.resources import check_identity
+from app.db.writes import assign, insert_new
 from app.initiatives.models import Initiative
-from app.persistence import assign, insert_new
-from app.preconditions import IfMatch
 from app.raci.models import RaciCell
 from app.raci.schemas import RaciCellFields, RaciCellReplace
-from app.resources import check_identity
 from app.roles.service import get_role
 
 

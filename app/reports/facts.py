@@ -17,13 +17,13 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.capabilities.models import Capability
 from app.components.models import Component
-from app.identifiers import ACCOUNTABLE, RESPONSIBLE
+from app.core.identifiers import ACCOUNTABLE, RESPONSIBLE
+from app.db import dialect
 from app.initiatives.models import LIVE_STATUSES, Initiative
 from app.kpis.measurements import latest_measurements
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
 from app.kpis.status import KpiStatus, KpiTargets, kpi_status
 from app.raci.models import RaciCell
-from app.streaming import stream_rows
 
 ROLE_SEPARATOR = ","  # role codes never contain one
 
@@ -138,7 +138,7 @@ class ComponentPass:
     capability_uses: dict[str, CapabilityUse] = field(default_factory=dict)
 
 
-# Rows held at a time (app.streaming), so that a large portfolio is never buffered whole.
+# Rows held at a time, so that a large portfolio is never buffered whole.
 COMPONENT_ROWS_PER_FETCH = 5_000
 
 
@@ -160,7 +160,7 @@ def component_pass(session: Session, scope: ReportScope) -> ComponentPass:
         Component.capability,
     )
     stmt: Select[*tuple[Any, ...]]
-    if session.get_bind().dialect.name == "sqlite":
+    if dialect.group_concat_orders_by_scan(session):
         # Scan `component` in id order and join `raci_cell` through its primary key (first
         # column `component_id`), so that the groups come out one after the other with no
         # temporary B-tree: the status condition (`|| ''`) must not pick the initiative
@@ -195,7 +195,7 @@ def component_pass(session: Session, scope: ReportScope) -> ComponentPass:
     flagged = found.flagged
     single_role: dict[str, tuple[str, str | None]] = {}  # initiative -> (name, its one role)
     uses = _capabilities(session, scope)
-    rows = stream_rows(session.connection(), stmt, COMPONENT_ROWS_PER_FETCH)
+    rows = session.execute(stmt, execution_options={"yield_per": COMPONENT_ROWS_PER_FETCH})
     for (
         key,
         name,

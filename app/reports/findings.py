@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db.base import utcnow
 from app.reports.facts import PortfolioFacts, ReportScope
 from app.rules.catalog import (
     RULE_CODES,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.components.models import Component
-from app.errors import NotFound
+from app.core.errors import NotFound
 from app.initiatives.models import Initiative
 from app.raci.models import RaciCell
 from app.roles.models import Role

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.identifiers import RaciLetter
+from app.core.identifiers import RaciLetter
 from app.rules.catalog import RuleCode, Severity
 
 

@@ -1,7 +1,11 @@
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, Versioned
+from app.db.base import Base, Versioned
+
+ROLE_FIELDS = ("name", "description")
+"""A role's writable fields besides its code: the services, the audit trail, the import and
+the export all read them here."""
 
 
 class Role(Versioned, Base):

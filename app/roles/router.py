@@ -4,8 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
-from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
-from app.http import (
+from app.core.http import (
     CHANGE_PROBLEMS,
     ONE_PROBLEMS,
     PUT_RESPONSES,
@@ -17,9 +16,10 @@ from app.http import (
     put_status,
     set_etag,
 )
+from app.core.schemas import Page
+from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
 from app.roles import service
 from app.roles.schemas import RoleCreate, RolePatch, RoleRead, RoleReplace
-from app.schemas import Page
 
 router = APIRouter(prefix="/roles", tags=["roles"])
 

@@ -2,8 +2,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from app.identifiers import Name, RoleCode, Text
-from app.schemas import VersionedRead, WriteModel, partial_model
+from app.core.identifiers import Name, RoleCode, Text
+from app.core.schemas import VersionedRead, WriteModel, partial_model
 
 
 class RoleFields(WriteModel):

@@ -7,14 +7,14 @@ from sqlalchemy.orm import Session
 
 from app.capabilities.models import Capability
 from app.components.models import Component
-from app.errors import NotFound
+from app.core.errors import NotFound
+from app.core.pagination import PageParams, page_of, split_page
+from app.core.preconditions import IfMatch
+from app.core.resources import check_identity, merge_patch, raise_if_referenced, validate_as
+from app.db.writes import assign, insert_new
 from app.initiatives.models import Initiative
 from app.kpis.models import Kpi, KpiOwner
-from app.pagination import PageParams, page_of, split_page
-from app.persistence import assign, insert_new
-from app.preconditions import IfMatch
 from app.raci.models import RaciCell
-from app.resources import check_identity, merge_patch, raise_if_referenced, validate_as
 from app.roles.models import Role
 from app.roles.schemas import RoleCreate, RoleFields, RoleReplace
 

@@ -1,7 +1,7 @@
 from sqlalchemy import Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, Versioned
+from app.db.base import Base, Versioned
 
 
 class RuleSetting(Versioned, Base):

@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response
 
+from app.core.http import CHANGE_PROBLEMS, ONE_PROBLEMS, READ_PROBLEMS, problems, set_etag
+from app.core.schemas import Page
 from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
-from app.http import CHANGE_PROBLEMS, ONE_PROBLEMS, READ_PROBLEMS, problems, set_etag
 from app.rules import service
 from app.rules.schemas import RulePatch, RuleRead
 from app.rules.service import RuleState
-from app.schemas import Page
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 

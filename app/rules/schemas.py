@@ -2,8 +2,8 @@
 
 from pydantic import Field
 
+from app.core.schemas import VersionedRead, WriteModel
 from app.rules.catalog import RuleCode, Severity
-from app.schemas import VersionedRead, WriteModel
 
 
 class RulePatch(WriteModel):

@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
-from app.errors import NotFound
-from app.pagination import PageParams, split_page
-from app.persistence import assign, insert_new
-from app.preconditions import IfMatch
+from app.core.errors import NotFound
+from app.core.pagination import PageParams, split_page
+from app.core.preconditions import IfMatch
+from app.db.base import utcnow
+from app.db.writes import assign, insert_new
 from app.rules.catalog import CATALOG, RULES_BY_CODE, Rule
 from app.rules.models import RuleSetting
 

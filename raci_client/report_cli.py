@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import typer
 
-from app.client import render
-from app.client.api import (
+from raci_client import render
+from raci_client.api import (
     CSV,
     DEFAULT_URL,
     EXIT_GATE,

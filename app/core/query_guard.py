@@ -4,7 +4,7 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from app.errors import Unprocessable
+from app.core.errors import Unprocessable
 
 _cache: dict[int, frozenset[str]] = {}
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.errors import PROBLEM_JSON, DomainError, Unprocessable, problem_body
-from app.resources import summarise, unprocessable_from
+from app.core.errors import PROBLEM_JSON, DomainError, Unprocessable, problem_body
+from app.core.resources import summarise, unprocessable_from
 
 log = logging.getLogger("raci.errors")
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from app.errors import PreconditionFailed
+from app.core.errors import PreconditionFailed
 
 
 def etag(version: int) -> str:

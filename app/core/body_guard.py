@@ -5,7 +5,7 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_JSON, DomainError, PayloadTooLarge, UnsupportedMediaType
+from app.core.errors import PROBLEM_JSON, DomainError, PayloadTooLarge, UnsupportedMediaType
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 

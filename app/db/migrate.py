@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 import app
-from app.db import make_engine
+from app.db.engine import make_engine
 
 
 class MigrationsNotFound(RuntimeError):

@@ -5,8 +5,8 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
-from app.errors import Conflict
+from app.core.errors import Conflict
+from app.db.base import utcnow
 
 ObjT = TypeVar("ObjT")
 

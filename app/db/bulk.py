@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table, insert
-from sqlalchemy.exc import DBAPIError
+
+from app.db import dialect
 
 
 def insert_many(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -25,20 +26,14 @@ def insert_many(connection: Connection, table: Table, rows: Sequence[Mapping[str
     if not rows:
         return
     columns = list(rows[0])
-    dialect = connection.dialect
-    copy = dialect.name == "postgresql"
-    if _needs_python_defaults(table, columns) or not (copy or dialect.paramstyle == "qmark"):
+    if _needs_python_defaults(table, columns) or not dialect.can_send_rows(connection):
         connection.execute(insert(table), list(rows))
         return
-    quote = dialect.identifier_preparer.quote
-    target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))})"
-    values = _bound_values(table, columns, rows, dialect)
-    if copy:
-        _copy(connection, f"COPY {target} FROM STDIN", values)
-    else:
-        # Names from the table's metadata, quoted (an unknown one failed in _converter).
-        sql = f"INSERT INTO {target} VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
-        connection.exec_driver_sql(sql, list(values))
+    preparer = connection.dialect.identifier_preparer
+    target = f"{preparer.format_table(table)} ({', '.join(map(preparer.quote, columns))})"
+    dialect.send_rows(
+        connection, target, len(columns), _bound_values(table, columns, rows, connection.dialect)
+    )
 
 
 def _bound_values(
@@ -64,20 +59,6 @@ def _converter(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any
         return process(value)
 
     return convert
-
-
-def _copy(connection: Connection, statement: str, values: Iterator[tuple[Any, ...]]) -> None:
-    dialect = connection.dialect
-    driver_connection = connection.connection.driver_connection
-    assert driver_connection is not None
-    try:
-        with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in values:
-                copy.write_row(row)
-    except dialect.loaded_dbapi.Error as error:
-        raise DBAPIError.instance(
-            statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
-        ) from error
 
 
 def _needs_python_defaults(table: Table, columns: Sequence[str]) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.identifiers import KEY_PATTERN, ROLE_CODE_PATTERN, normalize_raci
+from app.core.identifiers import KEY_PATTERN, ROLE_CODE_PATTERN, normalize_raci
 
 KEY_COLUMNS = ("initiative", "component", "name")
 READ_ONLY = frozenset({"version", "created_at", "updated_at"})

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.errors import Unprocessable
+from app.core.errors import Unprocessable
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from app.errors import Conflict, Unprocessable, loc_path
+from app.core.errors import Conflict, Unprocessable, loc_path
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -5,10 +5,15 @@ from typing import Annotated, Any
 from fastapi import Path, Response
 from pydantic import BeforeValidator, StringConstraints
 
-from app.errors import PROBLEM_JSON
-from app.identifiers import KEY_PATTERN, ROLE_CODE_INPUT_PATTERN, ROLE_CODE_PATTERN, upper_if_str
-from app.preconditions import etag
-from app.schemas import VersionedRead
+from app.core.errors import PROBLEM_JSON
+from app.core.identifiers import (
+    KEY_PATTERN,
+    ROLE_CODE_INPUT_PATTERN,
+    ROLE_CODE_PATTERN,
+    upper_if_str,
+)
+from app.core.preconditions import etag
+from app.core.schemas import VersionedRead
 
 API_PREFIX = "/api/v1"
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import PROBLEM_JSON, DomainError
+from app.core.errors import PROBLEM_JSON, DomainError
 
 WINDOW_SECONDS = 60.0
 # Addresses remembered at most; the stalest are forgotten first beyond that.

@@ -23,8 +23,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from app.client import render
-from app.client.api import (
+from raci_client import render
+from raci_client.api import (
     DEFAULT_URL,
     JSON,
     ApiError,
@@ -36,7 +36,7 @@ from app.client.api import (
     problem_lines,
     reflow,
 )
-from app.client.matrix_csv import MatrixCsvError, merge_into, read_matrix_csv
+from raci_client.matrix_csv import MatrixCsvError, merge_into, read_matrix_csv
 
 # Bodies below this go in one piece: a progress bar that flashes by only adds noise.
 PROGRESS_THRESHOLD_BYTES = 256 * 1024

@@ -1,0 +1,130 @@
+"""Every difference between SQLite and PostgreSQL, in one place.
+
+The rest of the code asks these functions instead of testing a dialect's name itself:
+how an engine is made and how its transactions begin, how many rows go into a table at
+once, and which locks serialise what the two databases would otherwise interleave.
+"""
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+
+def is_sqlite(bind: Connection | Engine | Session) -> bool:
+    """Whether `bind` talks to SQLite (otherwise PostgreSQL)."""
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    return engine.dialect.name == "sqlite"
+
+
+def create(url: str, *, busy_timeout_ms: int, pool_size: int, max_overflow: int) -> Engine:
+    """An engine for `url`. SQLite: WAL, foreign keys on, writers waiting `busy_timeout_ms`
+    for the write lock, and `BEGIN IMMEDIATE` for sessions marked `sqlite_immediate`.
+    PostgreSQL: a pool checked before use, so a restarted server costs one retry."""
+    if not url.startswith("sqlite"):
+        return create_engine(
+            url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+        )
+    database = make_url(url).database
+    in_memory = not database or database == ":memory:" or "mode=memory" in url
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        # An in-memory database lives in one connection per thread: no pool to size.
+        **({} if in_memory else {"pool_size": pool_size, "max_overflow": max_overflow}),
+    )
+    _configure_sqlite(engine, busy_timeout_ms)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so that BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A write that starts as a reader and later upgrades its lock gets SQLITE_BUSY at
+        # once, without waiting for busy_timeout. Writers therefore take the lock up front.
+        if connection.get_execution_options().get("sqlite_immediate"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def lock_transaction(bind: Connection | Session, name: str) -> None:
+    """Serialise transactions that take the lock `name` until they end.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite needs none: a writer already
+    holds the database's one write lock from its BEGIN IMMEDIATE.
+    """
+    if is_sqlite(bind):
+        return
+    bind.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
+def send_rows(
+    connection: Connection, target: str, columns: int, values: Iterator[tuple[Any, ...]]
+) -> bool:
+    """Send already-bound rows into `target` (`"table" ("a", "b")`) the cheapest way the
+    driver has: COPY on PostgreSQL (psycopg), the driver's executemany on SQLite. False when
+    the driver has neither (the caller then uses an ordinary INSERT)."""
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _copy(connection, f"COPY {target} FROM STDIN", values)
+        return True
+    if dialect.name == "sqlite" and dialect.paramstyle == "qmark":
+        # Names from the table's metadata, quoted by the caller.
+        sql = f"INSERT INTO {target} VALUES ({', '.join('?' * columns)})"  # noqa: S608
+        connection.exec_driver_sql(sql, list(values))
+        return True
+    return False
+
+
+def can_send_rows(connection: Connection) -> bool:
+    """Whether `send_rows` has a fast path for this connection's driver."""
+    dialect = connection.dialect
+    return (dialect.name == "postgresql" and dialect.driver == "psycopg") or (
+        dialect.name == "sqlite" and dialect.paramstyle == "qmark"
+    )
+
+
+def _copy(connection: Connection, statement: str, values: Iterator[tuple[Any, ...]]) -> None:
+    dialect = connection.dialect
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    try:
+        with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    except dialect.loaded_dbapi.Error as error:
+        # Raised as the engine would raise it: the app answers SQLAlchemy's errors.
+        raise DBAPIError.instance(
+            statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from error
+
+
+def group_concat_orders_by_scan(bind: Session) -> bool:
+    """Whether the component pass of the findings report should group the joined rows by
+    component in one scan (SQLite) rather than aggregate the cells first (PostgreSQL)."""
+    return is_sqlite(bind)
+
+
+__all__: Sequence[str] = (
+    "can_send_rows",
+    "create",
+    "group_concat_orders_by_scan",
+    "is_sqlite",
+    "lock_transaction",
+    "send_rows",
+)

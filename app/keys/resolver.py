@@ -1,0 +1,82 @@
+"""The one place a presented API key becomes a known key: the routes' dependencies, the
+idempotency middleware and the dashboard's login all ask `KeyResolver.resolve`.
+
+A key found is cached per process (app.keys.cache) and still checked by the first
+statement of the request's own transaction, so a key revoked by any worker or by the
+command line is refused by the next request that uses it.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.db.base import utcnow
+from app.db.engine import Database
+from app.keys import service
+from app.keys.cache import KeyCache, KnownKey, known_key
+from app.keys.secrets import hash_secret
+
+# A secret is `raci_` and 43 URL-safe characters; anything far longer is not a key.
+MAX_SECRET_LENGTH = 256
+
+
+def secret_from_authorization(authorization: str | None) -> str | None:
+    """The secret of an `Authorization: Bearer <secret>` header, or None.
+
+    A second `Bearer ` before the secret is forgiven: Swagger UI adds the scheme itself, and
+    people paste the whole header value into its Authorize dialog.
+    """
+    if not authorization:
+        return None
+    scheme, _, secret = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    secret = secret.strip()
+    inner_scheme, _, inner = secret.partition(" ")
+    if inner_scheme.lower() == "bearer":
+        secret = inner.strip()
+    return secret if 0 < len(secret) <= MAX_SECRET_LENGTH else None
+
+
+@dataclass
+class KeyResolver:
+    """Secrets to known keys for one database, with the process's cache of them."""
+
+    database: Database
+    cache: KeyCache = field(default_factory=KeyCache)
+
+    def cached(self, secret: str) -> KnownKey | None:
+        """The key for `secret` if this process knows it and its last use is recent enough
+        not to need recording; None means "call `resolve`" (no I/O here)."""
+        key = self.cache.get(hash_secret(secret))
+        if key is None or service.needs_last_used_update(key.last_used_at, utcnow()):
+            return None
+        return key
+
+    def resolve(self, secret: str, *, cached: bool = True) -> KnownKey | None:
+        """The key with this secret, or None when it is unknown or revoked.
+
+        From the cache or its own short read transaction, its `last_used_at` brought up to
+        the minute in another; both before the request's own transaction begins, never
+        inside it, so that a request never holds two connections (a burst larger than the
+        pool would otherwise wait on itself). `cached=False` looks it up afresh.
+        """
+        secret_hash = hash_secret(secret)
+        key = self.cache.get(secret_hash) if cached else None
+        if key is None:
+            with self.database.transaction(write=False) as session:
+                found = service.find_by_hash(session, secret_hash)
+            if found is None:
+                self.cache.forget(secret_hash)
+                return None
+            key = known_key(found)
+            self.cache.put(key)
+        now = utcnow()
+        if service.needs_last_used_update(key.last_used_at, now):
+            try:
+                with self.database.transaction(write=True) as writer:
+                    service.mark_used(writer, secret_hash, now)
+                self.cache.used(key, now)
+            except SQLAlchemyError:
+                pass  # last_used_at is informational; never fail a request over it
+        return key

@@ -1,0 +1,29 @@
+"""What every process that opens the database installs on it, whether it serves HTTP
+(`create_app`) or runs a command (`raci keys`, `raci demo`): the audit trail and the API
+key check on every session. The database layer itself knows no domain."""
+
+from app.audit.recorder import install as install_audit
+from app.core.config import Settings
+from app.db.engine import Database, SessionHook, make_engine
+from app.keys.cache import install as install_key_check
+
+SESSION_HOOKS: tuple[SessionHook, ...] = (install_audit, install_key_check)
+
+
+def wire(database: Database) -> Database:
+    """`database` with the session hooks installed (installing twice does nothing)."""
+    database.install(SESSION_HOOKS)
+    return database
+
+
+def open_database(settings: Settings) -> Database:
+    """The database `settings` name, wired."""
+    return wire(
+        Database(
+            make_engine(
+                settings.database_url,
+                busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+                pool_size=settings.db_pool_size,
+            )
+        )
+    )
