@@ -376,9 +376,11 @@ def openapi(
 ) -> None:
     """Print (or write) the API's OpenAPI document: sorted keys, indent 2."""
     with reported_errors():
-        from app.core.openapi_export import document, render
+        from app.openapi import document, render
 
-        text = render(document())
+        from app.main import app as application  # the whole app, only for this command
+
+        text = render(document(application))
         if output is None:
             typer.echo(text, nl=False)
             return

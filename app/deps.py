@@ -9,14 +9,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.auth.cache import KnownKey, pending_verification, verify_in_transaction
+from app.auth.resolver import KeyResolver, secret_from_authorization
+from app.auth.scopes import Scope, grants
 from app.core.errors import Forbidden, Unauthorized
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams, decode_cursor, fingerprint
 from app.core.preconditions import IfMatch
 from app.core.query_guard import reject_unknown_query_params
 from app.db.engine import Database
-from app.keys.cache import KnownKey, pending_verification, verify_in_transaction
-from app.keys.resolver import KeyResolver, secret_from_authorization
-from app.keys.scopes import Scope, grants
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -111,7 +111,7 @@ async def _caller_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> KnownKey:
-    """The key the request was made with (app.keys.resolver), from the cache or looked up;
+    """The key the request was made with (app.auth.resolver), from the cache or looked up;
     still to be checked by the first statement of the request's transaction."""
     secret = secret_from_authorization(request.headers.get("authorization"))
     if credentials is None or secret is None:

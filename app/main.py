@@ -4,14 +4,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from app import __doc__ as package_doc
+from app import openapi
 from app.audit.router import router as audit_router
+from app.auth.resolver import KeyResolver
 from app.capabilities.router import router as capabilities_router
 from app.components.router import router as components_router
 from app.core import problems
@@ -23,11 +23,9 @@ from app.dashboard.router import router as dashboard_router
 from app.db.engine import Database
 from app.health import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
-from app.idempotency.middleware import document as document_idempotency_key
 from app.imports.router import router as imports_router
 from app.initiatives.router import router as initiatives_router
 from app.keys import service as keys_service
-from app.keys.resolver import KeyResolver
 from app.keys.router import router as keys_router
 from app.kpis.router import router as kpis_router
 from app.observability import metrics
@@ -75,34 +73,6 @@ TAGS = [
     {"name": "keys", "description": "API keys (admin scope)."},
     {"name": "health", "description": "Probes for orchestrators."},
 ]
-
-PROBLEM_SCHEMA = {
-    "title": "Problem",
-    "type": "object",
-    "description": "An error, as RFC 9457 problem details.",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string", "examples": ["urn:raci:problem:not-found"]},
-        "title": {"type": "string", "examples": ["Not found"]},
-        "status": {"type": "integer", "examples": [404]},
-        "detail": {"type": "string", "examples": ["No initiative with key 'support-chatbot'"]},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["loc", "msg"],
-                "properties": {
-                    "loc": {
-                        "type": "array",
-                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
-                    },
-                    "msg": {"type": "string"},
-                },
-            },
-        },
-    },
-    "additionalProperties": True,
-}
 
 
 def _api_router() -> APIRouter:
@@ -195,24 +165,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(dashboard_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title,
-                version=app.version,
-                summary=app.summary,
-                description=app.description,
-                routes=app.routes,
-                tags=app.openapi_tags,
-            )
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-                PROBLEM_SCHEMA
-            )
-            document_idempotency_key(schema, API_PREFIX + "/")
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = lambda: openapi.build(app)  # type: ignore[method-assign]
     return app
 
 

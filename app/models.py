@@ -1,12 +1,12 @@
 """Every ORM model, imported in one place so that the metadata is complete (Alembic, tests)."""
 
 from app.audit.models import AuditEntry
+from app.auth.models import ApiKey
 from app.capabilities.models import Capability
 from app.components.models import Component
 from app.db.base import Base
 from app.idempotency.models import IdempotencyRecord
 from app.initiatives.models import Initiative, InitiativeTag
-from app.keys.models import ApiKey
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
 from app.roles.models import Role

@@ -3,9 +3,9 @@
 key check on every session. The database layer itself knows no domain."""
 
 from app.audit.recorder import install as install_audit
+from app.auth.cache import install as install_key_check
 from app.core.config import Settings
 from app.db.engine import Database, SessionHook, make_engine
-from app.keys.cache import install as install_key_check
 
 SESSION_HOOKS: tuple[SessionHook, ...] = (install_audit, install_key_check)
 

@@ -16,10 +16,10 @@ from sqlalchemy import delete, func, insert, select, update
 from app.audit import recorder
 from app.audit.models import AuditEntry
 from app.audit.recorder import AuditRecord
+from app.auth.secrets import hash_secret
 from app.components.models import Component
 from app.db.engine import Database
 from app.initiatives.models import Initiative, InitiativeTag
-from app.keys.secrets import hash_secret
 from app.raci.models import RaciCell
 from app.roles.models import Role
 from tests import builders

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from app.auth.models import ApiKey
 from app.cli import ensure_first_admin
 from app.core.config import Settings
 from app.db.engine import Database
-from app.keys.models import ApiKey
 from app.main import create_app
 from tests.conftest import ADMIN_SECRET
 from tests.problems import assert_problem

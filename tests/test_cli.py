@@ -14,12 +14,13 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from app import cli as cli_module
+from app.auth.models import ApiKey
+from app.auth.resolver import find_by_hash
+from app.auth.secrets import hash_secret
 from app.cli import cli
-from app.core.openapi_export import render
 from app.db import migrate
 from app.db.engine import Database, make_engine
-from app.keys import service as keys_service
-from app.keys.models import ApiKey
+from app.openapi import render
 from tests import database as testdb
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +95,7 @@ def test_keys_create_prints_only_the_secret_on_stdout(migrated: str) -> None:
     assert keys_in(migrated) == {"pmo-sync": "write"}
     database = Database(make_engine(migrated))
     with database.transaction(write=False) as session:
-        key = keys_service.authenticate(session, secret)
+        key = find_by_hash(session, hash_secret(secret))
         assert key is not None and key.name == "pmo-sync"
     database.dispose()
 

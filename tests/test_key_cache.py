@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from app.auth.cache import KeyCache, KnownKey, verify_in_transaction
 from app.core.config import Settings
 from app.core.errors import Unauthorized
 from app.db.engine import Database, make_engine
 from app.deps import _commit_and_close
-from app.keys.cache import KeyCache, KnownKey, verify_in_transaction
 from app.main import create_app
 from tests.problems import assert_problem
 

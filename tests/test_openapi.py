@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from app.core.config import Settings
-from app.core.openapi_export import REGENERATE_COMMAND, document, render
 from app.main import create_app
+from app.openapi import REGENERATE_COMMAND, document, render
 
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.core.csv_answers import csv_lines, safe_cell
 from app.db.engine import Database
 from app.main import create_app
-from app.reports.csv_output import csv_lines, safe_cell
 from tests.portfolio_loader import demo_portfolio, load_portfolio
 from tests.problems import assert_problem
 

@@ -29,7 +29,6 @@ reader has already seen: the change feed (`GET /audit`) never skips a late commi
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, Literal, get_args
 
 from sqlalchemy import (
@@ -51,13 +50,14 @@ from sqlalchemy.orm import (
 )
 
 from app.audit.models import AuditEntry
+from app.auth.models import ApiKey
 from app.capabilities.models import CAPABILITY_FIELDS, Capability
 from app.components.models import Component
+from app.core.jsonable import jsonable
 from app.db import dialect
 from app.db.base import Base, utcnow
 from app.db.bulk import insert_many
 from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
-from app.keys.models import ApiKey
 from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
 from app.roles.models import ROLE_FIELDS, Role
@@ -243,15 +243,6 @@ _PARENT_OF_CHILD: dict[type[Any], tuple[ResourceSpec, InstrumentedAttribute[int]
 _PARENT_BY_CHILD_TABLE: dict[str, tuple[ResourceSpec, InstrumentedAttribute[int]]] = {
     child.__table__.name: parent for child, parent in _PARENT_OF_CHILD.items()
 }
-
-
-def jsonable(value: Any) -> Any:
-    """A column value as JSON: dates and times as ISO 8601 strings, times in UTC with `Z`."""
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:

@@ -11,12 +11,12 @@ from app.audit import service
 from app.audit.recorder import AuditAction, ResourceType
 from app.audit.schemas import AuditEntryRead, AuditPage
 from app.audit.service import AuditFilters
+from app.core.csv_answers import FormatDep, csv_documented, csv_response
 from app.core.errors import Unprocessable
 from app.core.http import READ_PROBLEMS, problems
 from app.core.identifiers import Timestamp, no_control_chars
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, fingerprint
 from app.deps import ReadKey, SessionDep
-from app.reports.csv_output import FormatDep, csv_documented, csv_response
 
 router = APIRouter(tags=["audit"])
 

@@ -17,11 +17,11 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from app.auth.scopes import grants
 from app.core.errors import DomainError
 from app.dashboard.views import Filters, build_dashboard
 from app.deps import DatabaseDep, Principal, SessionDep, get_key_resolver
 from app.initiatives.schemas import Portfolio
-from app.keys.scopes import grants
 
 COOKIE = "raci_dashboard"
 COOKIE_PATH = "/dashboard"

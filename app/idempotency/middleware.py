@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.auth.resolver import KeyResolver, secret_from_authorization
 from app.core.errors import PROBLEM_JSON, Conflict, DomainError, Unprocessable
 from app.db.base import utcnow
 from app.db.engine import Database
@@ -30,7 +31,6 @@ from app.idempotency.service import (
     Replay,
     StoredResponse,
 )
-from app.keys.resolver import KeyResolver, secret_from_authorization
 
 log = logging.getLogger("raci.idempotency")
 

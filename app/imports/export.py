@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit.recorder import jsonable
 from app.capabilities.models import CAPABILITY_FIELDS, Capability
 from app.components.models import COMPONENT_FIELDS, Component
+from app.core.jsonable import jsonable
 from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
 from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell

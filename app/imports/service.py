@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from app.audit.recorder import AuditRecord, ResourceType, jsonable, record
+from app.audit.recorder import AuditRecord, ResourceType, record
 from app.capabilities.models import CAPABILITY_FIELDS, Capability
 from app.components.models import COMPONENT_FIELDS, Component
 from app.core.errors import Unprocessable
+from app.core.jsonable import jsonable
 from app.core.resources import summarise
 from app.db.base import Base, utcnow
 from app.imports import bulk

@@ -2,9 +2,9 @@ from datetime import datetime
 
 from pydantic import Field
 
+from app.auth.scopes import Scope
 from app.core.identifiers import Key
 from app.core.schemas import ReadModel, WriteModel
-from app.keys.scopes import Scope
 
 
 class ApiKeyCreate(WriteModel):

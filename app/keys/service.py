@@ -1,20 +1,17 @@
 """API keys: creation, revocation and authentication. Secrets are never stored."""
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth.models import ApiKey
+from app.auth.secrets import hash_secret, new_secret
 from app.core.errors import Conflict, NotFound
-from app.keys.models import ApiKey
 from app.keys.schemas import ApiKeyCreate
-from app.keys.secrets import hash_secret, new_secret
 
 BOOTSTRAP_KEY_NAME = "bootstrap"
 FIRST_ADMIN_KEY_NAME = "first-admin"
-# Recording every use would turn each read into a write; once a minute is enough to audit.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def list_keys(session: Session) -> Sequence[ApiKey]:
@@ -38,24 +35,6 @@ def revoke_key(session: Session, name: str) -> None:
         raise NotFound(f"No API key named '{name}'")
     session.delete(key)
     session.flush()
-
-
-def authenticate(session: Session, secret: str) -> ApiKey | None:
-    return find_by_hash(session, hash_secret(secret))
-
-
-def find_by_hash(session: Session, secret_hash: str) -> ApiKey | None:
-    return session.scalar(select(ApiKey).where(ApiKey.secret_hash == secret_hash))
-
-
-def needs_last_used_update(last_used_at: datetime | None, now: datetime) -> bool:
-    return last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
-
-
-def mark_used(session: Session, secret_hash: str, now: datetime) -> None:
-    session.execute(
-        update(ApiKey).where(ApiKey.secret_hash == secret_hash).values(last_used_at=now)
-    )
 
 
 def ensure_bootstrap_key(session: Session, secret: str) -> None:

@@ -31,7 +31,7 @@ CONTEXT_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "acto
 REDACTED = "[REDACTED]"
 _SECRETS = re.compile(
     r"(?i:bearer)\s+[^\s\"',;]+"  # an Authorization header's value
-    r"|raci_[A-Za-z0-9_-]{16,}"  # an API key secret (app.keys.secrets.SECRET_PREFIX)
+    r"|raci_[A-Za-z0-9_-]{16,}"  # an API key secret (app.auth.secrets.SECRET_PREFIX)
 )
 
 

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BeforeValidator
 
-from app.audit.recorder import jsonable
+from app.core.csv_answers import FormatDep, csv_documented, csv_response
 from app.core.http import ONE_PROBLEMS, READ_PROBLEMS, KeyPath, problems
 from app.core.identifiers import IsoDate, Key, RoleCode, Timestamp, upper_if_str
+from app.core.jsonable import jsonable
 from app.deps import ReadKey, SessionDep
-from app.reports.csv_output import FormatDep, csv_documented, csv_response
 from app.reports.findings import FindingsQuery, FindingsReport, findings_report
 from app.reports.matrix import raci_matrix, raci_matrix_at
 from app.reports.schemas import (

@@ -1,23 +1,43 @@
 """The one place a presented API key becomes a known key: the routes' dependencies, the
 idempotency middleware and the dashboard's login all ask `KeyResolver.resolve`.
 
-A key found is cached per process (app.keys.cache) and still checked by the first
+A key found is cached per process (app.auth.cache) and still checked by the first
 statement of the request's own transaction, so a key revoked by any worker or by the
 command line is refused by the next request that uses it.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from app.auth.cache import KeyCache, KnownKey, known_key
+from app.auth.models import ApiKey
+from app.auth.secrets import hash_secret
 from app.db.base import utcnow
 from app.db.engine import Database
-from app.keys import service
-from app.keys.cache import KeyCache, KnownKey, known_key
-from app.keys.secrets import hash_secret
 
 # A secret is `raci_` and 43 URL-safe characters; anything far longer is not a key.
 MAX_SECRET_LENGTH = 256
+# Recording every use would turn each read into a write; once a minute is enough to audit.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def find_by_hash(session: Session, secret_hash: str) -> ApiKey | None:
+    """The key stored with this secret's hash (secrets themselves are never stored)."""
+    return session.scalar(select(ApiKey).where(ApiKey.secret_hash == secret_hash))
+
+
+def needs_last_used_update(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
+
+
+def mark_used(session: Session, secret_hash: str, now: datetime) -> None:
+    session.execute(
+        update(ApiKey).where(ApiKey.secret_hash == secret_hash).values(last_used_at=now)
+    )
 
 
 def secret_from_authorization(authorization: str | None) -> str | None:
@@ -49,7 +69,7 @@ class KeyResolver:
         """The key for `secret` if this process knows it and its last use is recent enough
         not to need recording; None means "call `resolve`" (no I/O here)."""
         key = self.cache.get(hash_secret(secret))
-        if key is None or service.needs_last_used_update(key.last_used_at, utcnow()):
+        if key is None or needs_last_used_update(key.last_used_at, utcnow()):
             return None
         return key
 
@@ -65,17 +85,17 @@ class KeyResolver:
         key = self.cache.get(secret_hash) if cached else None
         if key is None:
             with self.database.transaction(write=False) as session:
-                found = service.find_by_hash(session, secret_hash)
+                found = find_by_hash(session, secret_hash)
             if found is None:
                 self.cache.forget(secret_hash)
                 return None
             key = known_key(found)
             self.cache.put(key)
         now = utcnow()
-        if service.needs_last_used_update(key.last_used_at, now):
+        if needs_last_used_update(key.last_used_at, now):
             try:
                 with self.database.transaction(write=True) as writer:
-                    service.mark_used(writer, secret_hash, now)
+                    mark_used(writer, secret_hash, now)
                 self.cache.used(key, now)
             except SQLAlchemyError:
                 pass  # last_used_at is informational; never fail a request over it

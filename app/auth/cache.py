@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth.models import ApiKey
 from app.core.errors import Unauthorized
-from app.keys.models import ApiKey
 
 # Only keys that authenticated are cached, so the size is the number of keys in use.
 MAX_CACHED_KEYS = 1024
