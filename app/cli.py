@@ -376,9 +376,8 @@ def openapi(
 ) -> None:
     """Print (or write) the API's OpenAPI document: sorted keys, indent 2."""
     with reported_errors():
-        from app.openapi import document, render
-
         from app.main import app as application  # the whole app, only for this command
+        from app.openapi import document, render
 
         text = render(document(application))
         if output is None:
