@@ -15,9 +15,10 @@ from sqlalchemy import delete, func, insert, select, update
 
 from app.audit import recorder
 from app.audit.models import AuditEntry
-from app.audit.recorder import AuditRecord
 from app.auth.secrets import hash_secret
 from app.components.models import Component
+from app.db import changes as handed_over
+from app.db.changes import AuditRecord
 from app.db.engine import Database
 from app.initiatives.models import Initiative, InitiativeTag
 from app.raci.models import RaciCell
@@ -353,7 +354,7 @@ def test_a_kpi_entry_carries_its_owners_and_initiatives_and_measurements_are_key
     assert measurement["resource_key"] == "csat/2026-10-31T00:00:00Z"
     assert measurement["after"]["measured_at"] == "2026-10-31T00:00:00Z"
     assert measurement["after"]["value"] == 74
-    assert {e["resource_type"] for e in feed(client)} <= set(recorder.RESOURCE_TYPES)
+    assert {e["resource_type"] for e in feed(client)} <= set(handed_over.RESOURCE_TYPES)
 
 
 def test_rules_are_audited(client: TestClient) -> None:
@@ -453,7 +454,7 @@ def test_watch_audits_core_writes(database: Database) -> None:
 def test_record_writes_ready_made_entries_at_commit(database: Database) -> None:
     with database.transaction() as session:
         session.info["actor"] = "importer"
-        recorder.record(
+        handed_over.record(
             session,
             [
                 AuditRecord("create", "role", "CFO", None, {"code": "CFO"}),
@@ -649,7 +650,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_prefixed(
     client: TestClient, database: Database
 ) -> None:
     with database.transaction() as session:
-        recorder.record(
+        handed_over.record(
             session, [AuditRecord("create", "role", "=HYPERLINK(1)", None, {"code": "x"})]
         )
     response = client.get("/audit", params={"format": "csv", "resource_type": "role"})

@@ -605,7 +605,7 @@ def test_deleting_a_capability_used_in_a_document_is_409(client: TestClient) -> 
 
 
 def test_document_schemas_are_importable_for_the_bulk_import() -> None:
-    from app.initiatives.document import apply_components, check_document, document_problems
+    from app.initiatives.document import document_problems
     from app.initiatives.schemas import ComponentDocument, InitiativeDocument
 
     document = InitiativeDocument.model_validate(DOCUMENT)
@@ -622,4 +622,33 @@ def test_document_schemas_are_importable_for_the_bulk_import() -> None:
         ["initiatives", 3, "components", 1, "capability"],
         ["initiatives", 3, "components", 2, "capability"],
     ]
-    assert callable(apply_components) and callable(check_document)
+
+
+def test_put_patch_post_and_import_write_through_the_one_document_engine(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.initiatives.engine import DocumentEngine
+
+    applied: list[list[str]] = []
+    original = DocumentEngine.apply
+
+    def spy(self: DocumentEngine, documents: Any) -> None:
+        applied.append([document.key for document in documents])
+        original(self, documents)
+
+    monkeypatch.setattr(DocumentEngine, "apply", spy)
+    _put(client, _document())
+    other = _document(key="other-bot", name="Other bot")
+    assert client.post("/initiatives", json=other).status_code == 201
+    patched = client.patch(
+        URL, json={"priority": 1}, headers={"Content-Type": "application/merge-patch+json"}
+    )
+    assert patched.status_code == 200, patched.text
+    both = [_document(), _document(key="third-bot", name="Third bot")]
+    assert client.post("/imports", json={"initiatives": both}).status_code == 200
+    assert applied == [
+        ["support-chatbot"],
+        ["other-bot"],
+        ["support-chatbot"],
+        ["support-chatbot", "third-bot"],
+    ]

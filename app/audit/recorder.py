@@ -19,8 +19,8 @@ show up in their parent's entry. Comparing public states, not attribute historie
 UPDATE that changes nothing (an unchanged PUT, `touch` of a parent) writes nothing, and a row
 deleted and inserted again within a transaction is one `update` (or nothing).
 
-Writers that bypass the ORM (a bulk import with Core) call `watch` for the rows they are
-about to change and for the rows they inserted, or hand ready-made entries to `record`.
+Writers that bypass the ORM (the document engine, the bulk import) hand ready-made entries
+to app.db.changes.record; `watch` is there for Core writes that would rather be compared.
 
 Entries are numbered in commit order. On PostgreSQL the insert takes a transaction-level
 advisory lock first, so that no entry can become visible with a smaller id than one a
@@ -29,7 +29,7 @@ reader has already seen: the change feed (`GET /audit`) never skips a late commi
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -57,26 +57,19 @@ from app.core.jsonable import jsonable
 from app.db import dialect
 from app.db.base import Base, utcnow
 from app.db.bulk import insert_many
+from app.db.changes import (
+    AuditAction,
+    AuditRecord,
+    Fields,
+    ResourceType,
+    forget_recorded,
+    take_recorded,
+)
 from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
 from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
 from app.roles.models import ROLE_FIELDS, Role
 from app.rules.models import RuleSetting
-
-AuditAction = Literal["create", "update", "delete"]
-ResourceType = Literal[
-    "role",
-    "capability",
-    "initiative",
-    "component",
-    "raci_cell",
-    "kpi",
-    "measurement",
-    "rule",
-    "api_key",
-]
-RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
-ACTIONS: tuple[str, ...] = get_args(AuditAction)
 
 SYSTEM_ACTOR = "system"
 FEED_LOCK = "raci.audit"
@@ -84,18 +77,6 @@ _CHUNK = 500
 _PENDING = "raci.audit.pending"
 
 Identity = tuple[Any, ...]
-Fields = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """One entry as a bulk writer hands it to `record`; `at` and `actor` are filled in."""
-
-    action: AuditAction
-    resource_type: ResourceType
-    resource_key: str
-    before: Fields | None
-    after: Fields | None
 
 
 @dataclass(frozen=True)
@@ -306,7 +287,6 @@ class _Pending:
     """What a transaction has touched so far: each resource's state before it first did."""
 
     before: dict[tuple[str, Identity], Fields | None] = field(default_factory=dict)
-    explicit: list[AuditRecord] = field(default_factory=list)
 
     def unseen(self, resource_type: str, identities: Iterable[Identity]) -> list[Identity]:
         return list(dict.fromkeys(i for i in identities if (resource_type, i) not in self.before))
@@ -459,7 +439,7 @@ def _entries(connection: Connection, pending: _Pending) -> list[AuditRecord]:
             continue
         action: AuditAction = "create" if before is None else "delete" if now is None else "update"
         records.append(AuditRecord(action, resource_type, resource_key, before, now))  # type: ignore[arg-type]
-    return records + [r for r in pending.explicit if r.action != "update" or r.before != r.after]
+    return records
 
 
 def _write(connection: Connection, actor: str, records: Sequence[AuditRecord]) -> None:
@@ -497,15 +477,18 @@ def _before_commit(session: Session) -> None:
         return  # a savepoint; the entries are written when the whole transaction commits
     session.flush()
     pending = session.info.pop(_PENDING, None)
-    if not isinstance(pending, _Pending):
+    explicit = [r for r in take_recorded(session) if r.action != "update" or r.before != r.after]
+    if not isinstance(pending, _Pending) and not explicit:
         return
     connection = session.connection()
-    _write(connection, actor_of(session), _entries(connection, pending))
+    found = _entries(connection, pending) if isinstance(pending, _Pending) else []
+    _write(connection, actor_of(session), found + explicit)
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        forget_recorded(session)
 
 
 def install(sessions: sessionmaker[Session]) -> None:
@@ -542,13 +525,3 @@ def watch(
             pending.before.setdefault((resource_type, tuple(identity)), None)
         return
     _remember_existing(session, {resource_type: [tuple(i) for i in identities]}, cascade=True)
-
-
-def record(session: Session, entries: Iterable[AuditRecord]) -> None:
-    """Entries computed by the caller, written at commit with the transaction's others.
-
-    They are inserted, with `at` and `actor` filled in, in the same multi-row insert as the
-    entries of the transaction's ORM changes, when the session commits; an `update` whose
-    `before` equals its `after` is dropped. Nothing is written if the transaction rolls back.
-    """
-    _pending(session).explicit.extend(entries)

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request
 from pydantic import AfterValidator, StringConstraints
 
 from app.audit import service
-from app.audit.recorder import AuditAction, ResourceType
 from app.audit.schemas import AuditEntryRead, AuditPage
 from app.audit.service import AuditFilters
 from app.core.csv_answers import FormatDep, csv_documented, csv_response
@@ -16,6 +15,7 @@ from app.core.errors import Unprocessable
 from app.core.http import READ_PROBLEMS, problems
 from app.core.identifiers import Timestamp, no_control_chars
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, fingerprint
+from app.db.changes import AuditAction, ResourceType
 from app.deps import ReadKey, SessionDep
 
 router = APIRouter(tags=["audit"])

@@ -3,8 +3,8 @@ from typing import Any
 
 from pydantic import Field
 
-from app.audit.recorder import AuditAction, ResourceType
 from app.core.schemas import ReadModel
+from app.db.changes import AuditAction, ResourceType
 
 
 class AuditEntryRead(ReadModel):

@@ -13,7 +13,6 @@ proxy, run uvicorn with `--proxy-headers --forwarded-allow-ips=<proxy>` so that 
 address is the real client's, not the proxy's.
 """
 
-import json
 import math
 import threading
 import time
@@ -23,7 +22,8 @@ from collections.abc import Callable
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.errors import PROBLEM_JSON, DomainError
+from app.core.errors import DomainError
+from app.core.problems import send_problem
 
 WINDOW_SECONDS = 60.0
 # Addresses remembered at most; the stalest are forgotten first beyond that.
@@ -116,17 +116,6 @@ class FailedAuthLimitMiddleware:
         if scope["type"] == "http" and scope["path"].startswith(self.path_prefix):
             wait = self.limiter.retry_after(client_address(scope))
             if wait is not None:
-                await _reject(send, TooManyFailedAuthentications(wait))
+                await send_problem(send, TooManyFailedAuthentications(wait))
                 return
         await self.app(scope, receive, send)
-
-
-async def _reject(send: Send, error: DomainError) -> None:
-    body = json.dumps(error.body()).encode()
-    headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-        *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items()),
-    ]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

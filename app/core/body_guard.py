@@ -1,11 +1,10 @@
 """ASGI middleware that guards request bodies before any route reads them."""
 
-import json
-
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PROBLEM_JSON, DomainError, PayloadTooLarge, UnsupportedMediaType
+from app.core.errors import PayloadTooLarge, UnsupportedMediaType
+from app.core.problems import send_problem
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -33,12 +32,12 @@ class BodyGuard:
         declared = headers.get("content-length")
         too_large = f"The body exceeds the limit of {self.max_body_bytes} bytes"
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _reject(send, PayloadTooLarge(too_large))
+            await send_problem(send, PayloadTooLarge(too_large))
             return
         has_body = (declared is not None and declared != "0") or "transfer-encoding" in headers
         content_type = headers.get("content-type", "")
         if has_body and scope["path"].startswith(self.json_prefix) and not _is_json(content_type):
-            await _reject(
+            await send_problem(
                 send,
                 UnsupportedMediaType(
                     "Send the body as JSON with 'Content-Type: application/json', "
@@ -61,18 +60,3 @@ class BodyGuard:
             return message
 
         await self.app(scope, counting_receive, send)
-
-
-async def _reject(send: Send, error: DomainError) -> None:
-    body = json.dumps(error.body()).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.status,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -86,6 +86,16 @@ class TooManyRequests(DomainError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
+class ServiceUnavailable(DomainError):
+    """503 with Retry-After: the database is busy or unreachable; the client may retry."""
+
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 def loc_path(loc: Sequence[Any]) -> str:
     """A location as a readable path: `["body", "initiatives", 3, "raci", "CIO"]` becomes
     `initiatives[3].raci.CIO`."""

@@ -11,8 +11,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import Message, Send
 
-from app.core.errors import PROBLEM_JSON, DomainError, Unprocessable, problem_body
+from app.core.errors import (
+    PROBLEM_JSON,
+    DomainError,
+    ServiceUnavailable,
+    Unprocessable,
+    problem_body,
+)
 from app.core.resources import summarise, unprocessable_from
 
 log = logging.getLogger("raci.errors")
@@ -34,11 +41,26 @@ def problem_response(
     )
 
 
+def error_response(error: DomainError) -> JSONResponse:
+    """`error` as a problem+json response, with its headers (Retry-After, WWW-Authenticate)."""
+    return JSONResponse(
+        error.body(), status_code=error.status, media_type=PROBLEM_JSON, headers=error.headers
+    )
+
+
+async def send_problem(send: Send, error: DomainError) -> None:
+    """`error` sent as problem+json by an ASGI middleware that answers before any route:
+    the same body and headers as `error_response`, written in this one place."""
+    await error_response(error)({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
 def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return JSONResponse(
-        exc.body(), status_code=exc.status, media_type=PROBLEM_JSON, headers=exc.headers
-    )
+    return error_response(exc)
 
 
 def _request_validation(_: Request, exc: Exception) -> JSONResponse:
@@ -154,13 +176,7 @@ def _integrity(_: Request, exc: Exception) -> JSONResponse:
 
 def _operational(_: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable: %s", exc)
-    return problem_response(
-        503,
-        "Service unavailable",
-        "The database is busy or unreachable; retry shortly",
-        "urn:raci:problem:unavailable",
-        headers={"Retry-After": "1"},
-    )
+    return error_response(ServiceUnavailable("The database is busy or unreachable; retry shortly"))
 
 
 def internal_error_response() -> JSONResponse:

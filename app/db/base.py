@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -67,3 +67,9 @@ class Versioned(Timestamped):
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a mapped class (for multi-row statements)."""
+    table: Table = model.__table__  # type: ignore[assignment]
+    return table

@@ -5,7 +5,6 @@ replay it without running the route again. The records live in the database
 (`app.idempotency.service`), so replays work across processes and workers.
 """
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,7 +18,14 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.resolver import KeyResolver, secret_from_authorization
-from app.core.errors import PROBLEM_JSON, Conflict, DomainError, Unprocessable
+from app.core.errors import (
+    Conflict,
+    DomainError,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unprocessable,
+)
+from app.core.problems import send_problem
 from app.db.base import utcnow
 from app.db.engine import Database
 from app.idempotency import service
@@ -76,7 +82,7 @@ class IdempotencyMiddleware:
         try:
             body = await _read_body(receive)
         except HTTPException as exc:  # the body guard's 413 for a streamed body
-            await _send_problem(send, exc.status_code, "Payload too large", str(exc.detail))
+            await send_problem(send, PayloadTooLarge(str(exc.detail)))
             return
         except ClientDisconnect:
             return
@@ -84,24 +90,18 @@ class IdempotencyMiddleware:
         try:
             outcome = await self._claim(scope, secret, idempotency_key, body)
         except DomainError as error:
-            await _send_error(send, error)
+            await send_problem(send, error)
             return
         except SQLAlchemyError:
             log.exception("idempotency record unavailable")
-            await _send_problem(
-                send,
-                503,
-                "Service unavailable",
-                "The database is busy; retry shortly",
-                {"Retry-After": "1"},
-            )
+            await send_problem(send, ServiceUnavailable("The database is busy; retry shortly"))
             return
         if outcome is None:  # not a valid API key: let the route answer 401
             await self.app(scope, receive, send)
         elif isinstance(outcome, Replay):
             await _send_stored(send, outcome.response)
         elif isinstance(outcome, Mismatch):
-            await _send_error(
+            await send_problem(
                 send,
                 Unprocessable(
                     f"This {HEADER} was already used for another request (another body, path "
@@ -112,7 +112,7 @@ class IdempotencyMiddleware:
         elif isinstance(outcome, InFlight):
             busy = Conflict(f"A request with this {HEADER} is still being processed; retry shortly")
             busy.headers = {"Retry-After": "1"}
-            await _send_error(send, busy)
+            await send_problem(send, busy)
         else:
             await self._run_first(scope, receive, send, outcome)
 
@@ -226,34 +226,6 @@ async def _send_stored(send: Send, stored: StoredResponse) -> None:
     ]
     await send({"type": "http.response.start", "status": stored.status, "headers": headers})
     await send({"type": "http.response.body", "body": stored.body})
-
-
-async def _send_error(send: Send, error: DomainError) -> None:
-    await _send_problem(send, error.status, error.title, error.detail, error.headers, error)
-
-
-async def _send_problem(
-    send: Send,
-    status: int,
-    title: str,
-    detail: str,
-    extra_headers: dict[str, str] | None = None,
-    error: DomainError | None = None,
-) -> None:
-    body = json.dumps(
-        error.body()
-        if error is not None
-        else {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    ).encode()
-    headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    headers += [
-        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (extra_headers or {}).items()
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def document(schema: dict[str, Any], path_prefix: str) -> None:

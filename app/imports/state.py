@@ -4,7 +4,7 @@ A fixed number of queries per kind of resource (batched for long key lists), pla
 no ORM objects: an import of thousands of initiatives reads them in a few statements.
 """
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,42 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.capabilities.models import CAPABILITY_FIELDS, Capability
-from app.components.models import COMPONENT_FIELDS, Component
 from app.db import dialect
-from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
+from app.db.bulk import batches
+from app.initiatives.models import Initiative
+from app.initiatives.stored import Stored, StoredInitiative, load_initiatives
 from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
-from app.raci.models import RaciCell
 from app.roles.models import ROLE_FIELDS, Role
-
-BATCH = 500
-
-
-Fields = dict[str, Any]
-
-
-@dataclass
-class Stored:
-    """A stored row: its id and its writable fields."""
-
-    id: int
-    fields: Fields
-
-
-@dataclass
-class StoredCell:
-    raci: str
-    rationale: str | None
-
-
-@dataclass
-class StoredComponent(Stored):
-    cells: dict[str, StoredCell] = field(default_factory=dict)
-
-
-@dataclass
-class StoredInitiative(Stored):
-    tags: list[str] = field(default_factory=list)
-    components: dict[str, StoredComponent] = field(default_factory=dict)
 
 
 @dataclass
@@ -65,12 +35,6 @@ class PortfolioState:
     initiatives: dict[str, StoredInitiative]
     other_initiatives: dict[str, int]
     kpis: dict[str, StoredKpi]
-
-
-def batches(values: Collection[Any]) -> Iterator[list[Any]]:
-    ordered = sorted(values)
-    for start in range(0, len(ordered), BATCH):
-        yield ordered[start : start + BATCH]
 
 
 def _rows(session: Session, statement: Any) -> Sequence[Any]:
@@ -108,7 +72,7 @@ def load_state(
             ),
         )
     }
-    initiatives = _load_initiatives(session, initiative_keys)
+    initiatives = load_initiatives(session, initiative_keys)
     others = set(referenced_initiative_keys) - set(initiatives)
     other_ids: dict[str, int] = {}
     for chunk in batches(others):
@@ -117,58 +81,6 @@ def load_state(
     return PortfolioState(
         roles, capabilities, initiatives, other_ids, _load_kpis(session, kpi_keys)
     )
-
-
-def _load_initiatives(session: Session, keys: Collection[str]) -> dict[str, StoredInitiative]:
-    initiatives: dict[str, StoredInitiative] = {}
-    columns = [getattr(Initiative, name) for name in INITIATIVE_FIELDS]
-    for chunk in batches(keys):
-        # Row locks in key order: a concurrent edit of one of these initiatives waits for the
-        # import, and then finds its version raised (409/412) instead of being overwritten.
-        statement = (
-            select(Initiative.id, Initiative.key, *columns)
-            .where(Initiative.key.in_(chunk))
-            .order_by(Initiative.key)
-            .with_for_update(of=Initiative)
-        )
-        for row in _rows(session, statement):
-            initiatives[row.key] = StoredInitiative(
-                row.id, {name: getattr(row, name) for name in INITIATIVE_FIELDS}
-            )
-    by_id = {stored.id: stored for stored in initiatives.values()}
-    components_by_id: dict[int, StoredComponent] = {}
-    for chunk in batches(by_id):
-        for tag_row in _rows(
-            session,
-            select(InitiativeTag.initiative_id, InitiativeTag.tag)
-            .where(InitiativeTag.initiative_id.in_(chunk))
-            .order_by(InitiativeTag.tag),
-        ):
-            by_id[tag_row.initiative_id].tags.append(tag_row.tag)
-        for row in _rows(
-            session,
-            select(
-                Component.id,
-                Component.initiative_id,
-                Component.key,
-                *[getattr(Component, name) for name in COMPONENT_FIELDS],
-            ).where(Component.initiative_id.in_(chunk)),
-        ):
-            component = StoredComponent(
-                row.id, {name: getattr(row, name) for name in COMPONENT_FIELDS}
-            )
-            by_id[row.initiative_id].components[row.key] = component
-            components_by_id[row.id] = component
-        for cell in _rows(
-            session,
-            select(RaciCell.component_id, RaciCell.role, RaciCell.raci, RaciCell.rationale)
-            .join(Component, Component.id == RaciCell.component_id)
-            .where(Component.initiative_id.in_(chunk)),
-        ):
-            components_by_id[cell.component_id].cells[cell.role] = StoredCell(
-                cell.raci, cell.rationale
-            )
-    return initiatives
 
 
 def _load_kpis(session: Session, keys: Collection[str]) -> dict[str, StoredKpi]:

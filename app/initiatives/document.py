@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 from app.components.models import Component
 from app.core.errors import Unprocessable
 from app.core.resources import summarise
-from app.db.writes import assign
-from app.initiatives.models import Initiative
 from app.initiatives.schemas import ComponentDocument
 from app.raci.models import RaciCell
 from app.references import Loc, existing_capabilities, existing_roles
@@ -129,64 +127,3 @@ def load_components(
     for state in states.values():
         by_initiative[state.component.initiative_id].append(state)
     return dict(by_initiative)
-
-
-def apply_components(
-    session: Session, initiative: Initiative, components: Sequence[ComponentDocument]
-) -> bool:
-    """Make the initiative's components and cells exactly `components`; True if anything changed.
-
-    Components and cells that stay as they are keep their version; changed ones are updated
-    in place. The caller checks the document first (`check_document`) and records a change on
-    the initiative itself (`app.db.writes.touch`): this raises no version of the initiative.
-    """
-    current = {
-        state.component.key: state
-        for state in load_components(session, [initiative.id]).get(initiative.id, [])
-    }
-    wanted = {component.key: component for component in components}
-    changed = False
-
-    # Cells first, then components, so that no row outlives what it refers to.
-    for key, state in current.items():
-        keep = wanted[key].raci if key in wanted else {}
-        for role, cell in state.cells.items():
-            if role not in keep:
-                session.delete(cell)
-                changed = True
-    session.flush()
-    for key, state in current.items():
-        if key not in wanted:
-            session.delete(state.component)
-            changed = True
-    session.flush()
-
-    for key, document in wanted.items():
-        values = {
-            "name": document.name,
-            "capability": document.capability,
-            "description": document.description,
-        }
-        existing = current.get(key)
-        if existing is None:
-            new = Component(initiative_id=initiative.id, key=key, **values)
-            session.add(new)
-            current[key] = ComponentState(new)
-            changed = True
-        else:
-            assign(existing.component, values)
-            changed = changed or session.is_modified(existing.component)
-    session.flush()
-
-    for key, document in wanted.items():
-        state = current[key]
-        for role, raci in document.raci.items():
-            stored = state.cells.get(role)
-            if stored is None:
-                session.add(RaciCell(component_id=state.component.id, role=role, raci=raci))
-                changed = True
-            elif stored.raci != raci:
-                stored.raci = raci
-                changed = True
-    session.flush()
-    return changed

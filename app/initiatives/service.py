@@ -11,20 +11,22 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
+from app.core.jsonable import jsonable
 from app.core.pagination import PageParams, page_of, split_page
 from app.core.preconditions import IfMatch
 from app.core.resources import check_identity, merge_patch, raise_if_referenced, validate_as
-from app.db.writes import assign, insert_new, touch
-from app.initiatives.document import ComponentState, apply_components, check_document
+from app.db.base import utcnow
+from app.initiatives.document import ComponentState, check_document
 from app.initiatives.document import load_components as load_component_states
+from app.initiatives.engine import DocumentEngine
 from app.initiatives.models import Initiative, InitiativeTag
 from app.initiatives.schemas import (
-    ComponentDocument,
     InitiativeDocument,
     InitiativeFields,
     InitiativeReplace,
 )
+from app.initiatives.stored import load_initiatives
 from app.kpis.models import Kpi, KpiInitiative
 from app.references import require_roles
 
@@ -96,72 +98,52 @@ def component_states(session: Session, initiative: Initiative) -> list[Component
 
 
 def create_initiative(session: Session, data: InitiativeDocument) -> Initiative:
-    """Insert the initiative and, if the document has them, its components and cells."""
+    """Insert the initiative and, if the document has them, its components and cells
+    (app.initiatives.engine); 409 when the key is taken, 422 naming every bad reference."""
     check_document(session, data.sponsor, data.components)
-    initiative = insert_new(
-        session,
-        Initiative(
-            key=data.key, **_fields(data), tag_rows=[InitiativeTag(tag=t) for t in data.tags]
-        ),
-        f"An initiative with key '{data.key}' already exists",
-    )
-    if data.components:
-        apply_components(session, initiative, data.components)
-    return initiative
+    stored = load_initiatives(session, [data.key])
+    if data.key in stored:
+        raise Conflict(f"An initiative with key '{data.key}' already exists")
+    DocumentEngine(session, stored, utcnow()).apply([data])
+    return get_initiative(session, data.key)
 
 
 def put_initiative(
     session: Session, key: str, data: InitiativeReplace, if_match: IfMatch
 ) -> tuple[Initiative, bool]:
-    """Create or replace; True when it created. Components are replaced only when given."""
+    """Create or replace through the document engine; True when it created. Components are
+    replaced only when given. The stored initiative's row is locked first (PostgreSQL), so
+    that writers of one initiative queue, and If-Match is checked against its version."""
     check_identity("key", key, data.key)
-    initiative = find_initiative(session, key, for_update=True)
-    if_match.check(initiative.version if initiative else None)
-    if initiative is None:
-        document = InitiativeDocument(
-            key=key, **_fields(data), tags=data.tags, components=data.components
-        )
-        return create_initiative(session, document), True
+    stored = load_initiatives(session, [key])
+    current = stored.get(key)
+    if_match.check(current.version if current else None)
     check_document(session, data.sponsor, data.components)
-    replace_initiative(session, initiative, data, data.components)
-    return initiative, False
-
-
-def replace_initiative(
-    session: Session,
-    initiative: Initiative,
-    data: InitiativeFields,
-    components: list[ComponentDocument] | None,
-) -> bool:
-    """Give a checked document to a stored initiative; True when anything changed.
-
-    The version rises by exactly one whatever changed (fields, tags, components, cells) and
-    not at all when the document is what is stored.
-    """
-    # Children first: their flushes must not carry a pending change of the initiative, or
-    # the initiative would be written (and its version raised) twice.
-    children_changed = components is not None and apply_components(session, initiative, components)
-    children_changed = _set_tags(initiative, data.tags) or children_changed
-    assign(initiative, _fields(data))
-    changed = children_changed or session.is_modified(initiative, include_collections=False)
-    if children_changed:
-        touch(initiative)
-    session.flush()
-    return changed
+    document = InitiativeDocument(
+        key=key, **_fields(data), tags=data.tags, components=data.components
+    )
+    DocumentEngine(session, stored, utcnow()).apply([document])
+    return get_initiative(session, key), current is None
 
 
 def patch_initiative(
     session: Session, key: str, patch: dict[str, Any], if_match: IfMatch
 ) -> Initiative:
-    initiative = get_initiative(session, key, for_update=True)
-    if_match.check(initiative.version)
+    """A JSON merge patch of the initiative's own fields and tags, through the document
+    engine (components untouched)."""
+    stored = load_initiatives(session, [key])
+    current = stored.get(key)
+    if current is None:
+        raise NotFound(f"No initiative with key '{key}'")
+    if_match.check(current.version)
     check_identity("key", key, patch.pop("key", None))
-    current = InitiativeFields.model_validate(initiative, from_attributes=True).model_dump()
-    merged = validate_as(InitiativeFields, merge_patch(current, patch))
+    fields = {**jsonable_fields(current.fields), "tags": current.tags}
+    merged = validate_as(InitiativeFields, merge_patch(fields, patch))
     if merged.sponsor is not None:
         require_roles(session, {merged.sponsor: ["body", "sponsor"]})
-    replace_initiative(session, initiative, merged, None)
-    return initiative
+    document = InitiativeDocument(key=key, **_fields(merged), tags=merged.tags)
+    DocumentEngine(session, stored, utcnow()).apply([document])
+    return get_initiative(session, key)
 
 
 def delete_initiative(session: Session, key: str, if_match: IfMatch) -> None:
@@ -208,18 +190,6 @@ def _filtered(filters: InitiativeFilters) -> Select[Any]:
     return stmt
 
 
-def _set_tags(initiative: Initiative, tags: list[str]) -> bool:
-    """Make the initiative's tags exactly `tags`, keeping the rows that stay; True if changed."""
-    current = {row.tag: row for row in initiative.tag_rows}
-    if set(current) == set(tags):
-        return False
-    initiative.tag_rows = sorted(
-        (current.get(tag) or InitiativeTag(tag=tag) for tag in set(tags)),
-        key=lambda row: row.tag,
-    )
-    return True
-
-
 def _fields(data: InitiativeFields) -> dict[str, Any]:
     return {
         "name": data.name,
@@ -235,3 +205,7 @@ def _fields(data: InitiativeFields) -> dict[str, Any]:
         "end_date": data.end_date,
         "external_ref": data.external_ref,
     }
+
+
+def jsonable_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    return {name: jsonable(value) for name, value in fields.items()}
