@@ -36,6 +36,13 @@ LETTERS_HEADERS = frozenset(
     }
 )  # fmt: skip
 NOTE_HEADERS = frozenset({"note", "notes", "rationale", "comment", "comments", "reason", "why"})
+# Columns beside the roles that never are a role, whatever they hold.
+INFO_HEADERS = NOTE_HEADERS | frozenset(
+    {
+        "remark", "remarks", "status", "state", "description", "details", "due", "due date",
+        "date", "deadline", "priority", "progress", "link", "url", "source", "done",
+    }
+)  # fmt: skip
 
 # List form: a column per letter, naming the roles that hold it.
 _LIST_WORDS = {
@@ -93,6 +100,11 @@ def is_letters_header(header: str) -> bool:
 def is_note_header(header: str) -> bool:
     """A note column of the long form (its text is the cell's rationale): `note`, `rationale`..."""
     return fold(header) in NOTE_HEADERS
+
+
+def is_info_header(header: str) -> bool:
+    """A column of information beside the roles, never a role: notes, status, due date..."""
+    return fold(header) in INFO_HEADERS
 
 
 def is_label_header(header: str) -> bool:

@@ -9,10 +9,9 @@ from collections import Counter
 from pathlib import PurePath
 
 from app.sheets.decode import decode_text
-from app.sheets.errors import LetterError, SheetErrors
-from app.sheets.letters import parse_letters
+from app.sheets.detect import has_letters, holds_raci_table
+from app.sheets.errors import SheetErrors
 from app.sheets.model import Sheet, SheetRow
-from app.sheets.shapes import holds_raci_table
 from app.sheets.text import strip_markdown
 from app.sheets.xlsx import OLE_HEADER, ZIP_HEADERS, read_xlsx
 
@@ -196,7 +195,10 @@ def read_markdown(text: str, *, warnings: tuple[str, ...] = ()) -> Sheet:
         index += 1
     if not tables:
         raise SheetErrors.one("no Markdown pipe table (a header line, then |---|---|)")
-    chosen = next((rows for rows in tables if _holds_letters(rows)), tables[0])
+    chosen = next(
+        (rows for rows in tables if any(has_letters(v) for r in rows[1:] for v in r.values[1:])),
+        tables[0],
+    )
     return Sheet("markdown", tuple(chosen), warnings=warnings)
 
 
@@ -207,14 +209,3 @@ def _markdown_cells(line: str) -> tuple[str, ...]:
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
     return tuple(strip_markdown(cell.strip()).strip() for cell in _UNESCAPED_PIPE.split(body))
-
-
-def _holds_letters(rows: list[SheetRow]) -> bool:
-    for row in rows[1:]:
-        for value in row.values[1:]:
-            try:
-                if parse_letters(value) is not None:
-                    return True
-            except LetterError:
-                continue
-    return False

@@ -5,13 +5,15 @@ letters); group rows (a label and no letters) set the group of the tasks below t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from app.sheets.builder import SheetBuilder
+from app.sheets.detect import detect_shape, has_letters, looks_like_letters
 from app.sheets.errors import LetterError, SheetErrors
 from app.sheets.headers import (
     is_group_header,
+    is_info_header,
     is_key_header,
     is_label_header,
     is_letters_header,
@@ -21,8 +23,8 @@ from app.sheets.headers import (
     list_letter,
 )
 from app.sheets.letters import NO_CELL, parse_letters
-from app.sheets.model import ParsedSheet, Shape, Sheet, SheetRow
-from app.sheets.table import Table, find_header, find_table
+from app.sheets.model import ParsedSheet, Sheet, SheetRow
+from app.sheets.table import Table, find_table
 from app.sheets.text import clean_label, fold
 
 _NAME_NOTE = re.compile(r"^(?P<name>[^(\[]*?)\s*[(\[](?P<note>.*)[)\]]$", re.DOTALL)
@@ -44,43 +46,6 @@ def parse_sheet(sheet: Sheet) -> ParsedSheet:
     shape = detect_shape(table.header, table.rows)
     {"long": _read_long, "list": _read_list, "matrix": _read_matrix}[shape](table, builder)
     return builder.build(sheet, shape)
-
-
-def detect_shape(header: Sequence[str], rows: Sequence[SheetRow] = ()) -> Shape:
-    """`long` with a role and a letters column (`Task | Role | RACI`), `list` with two or more
-    letter columns (`Task | Responsible | Accountable`) naming roles, else `matrix`.
-
-    Letter columns whose values are all RACI letters are roles of a matrix (a role may be
-    called `Support`): a list form names roles in them.
-    """
-    if any(map(is_role_header, header)) and any(map(is_letters_header, header)):
-        return "long"
-    columns = [column for column, text in enumerate(header) if list_letter(text) is not None]
-    if len(columns) < 2:
-        return "matrix"
-    values = [row.values[c] for row in rows for c in columns if c < len(row.values)]
-    if any(values) and all(_has_letters(value) for value in values if value):
-        return "matrix"
-    return "list"
-
-
-def holds_raci_table(rows: Sequence[SheetRow]) -> bool:
-    """Whether rows hold a RACI table: a header in the list or long form, or a header followed
-    by a row with a RACI letters value after its first column."""
-    start = find_header(rows)
-    if start is None:
-        return False
-    header = [clean_label(value) for value in rows[start].values]
-    if detect_shape(header, rows[start + 1 :]) != "matrix":
-        return True
-    return any(_has_letters(value) for row in rows[start + 1 :] for value in row.values[1:])
-
-
-def _has_letters(value: str) -> bool:
-    try:
-        return parse_letters(value) is not None
-    except LetterError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -109,15 +74,11 @@ class _Labels:
 def _leading_labels(
     table: Table, builder: SheetBuilder, stop: Callable[[str], object]
 ) -> tuple[_Labels, set[int]]:
-    """The label columns: the first one, and those after it named as task, key or group (and
-    not holding only RACI letters: that is a role named `Task`)."""
+    """The label columns: the first one, and up to three after it named as task, key or group."""
     header = table.header
-    leading = [0]
-    for column in range(1, min(len(header), 4)):
+    leading = [table.start]
+    for column in range(table.start + 1, min(len(header), table.start + 4)):
         if stop(header[column]) or not is_label_header(header[column]):
-            break
-        values = [row.values[column] for row in table.rows if row.values[column]]
-        if values and all(_has_letters(value) for value in values):
             break
         leading.append(column)
     task = next((c for c in leading if is_task_header(header[c])), None)
@@ -138,11 +99,13 @@ def _read_matrix(table: Table, builder: SheetBuilder) -> None:
     labels, label_columns = _leading_labels(table, builder, lambda _: False)
     roles: list[int] = []
     seen: dict[str, int] = {}
-    for column in range(len(header)):
+    for column in range(table.start, len(header)):
         if column in label_columns:
             continue
         values = [row.values[column] for row in table.rows]
-        if not any(_has_letters(value) for value in values):
+        if not any(has_letters(value) for value in values) and (
+            is_info_header(header[column]) or not any(map(looks_like_letters, values))
+        ):
             if header[column] or any(values):
                 builder.warnings.append(
                     f"column {column + 1} {header[column]!r} holds no RACI letters: skipped"
@@ -160,6 +123,7 @@ def _read_matrix(table: Table, builder: SheetBuilder) -> None:
     if not roles and table.rows:
         msg = "no column holds RACI letters (A, R, S, C, I, V)"
         builder.error(table.header_line, None, None, msg)
+        _letter_errors(table, builder, set(range(table.start, len(header))) - label_columns)
     for row in table.rows:
         task = _row_task(row, labels, builder, [row.values[c] for c in roles], merge=False)
         if task is None:
@@ -176,6 +140,16 @@ def _read_matrix(table: Table, builder: SheetBuilder) -> None:
                 builder.cell(
                     task, header[column], parsed.letters, parsed.note, line=line, column=where
                 )
+
+
+def _letter_errors(table: Table, builder: SheetBuilder, columns: set[int]) -> None:
+    """Why the values of columns are not letters (when no column holds any, say why)."""
+    for row in table.rows:
+        for column in sorted(columns):
+            try:
+                parse_letters(row.values[column])
+            except LetterError as error:
+                builder.error(row.line, column + 1, row.values[column], error.msg)
 
 
 def _row_task(
@@ -199,7 +173,7 @@ def _read_list(table: Table, builder: SheetBuilder) -> None:
     columns: list[tuple[int, str]] = []
     for column, text in enumerate(header):
         letter = list_letter(text)
-        if column in label_columns:
+        if column in label_columns or column < table.start:
             continue
         if letter is None:
             if text or any(row.values[column] for row in table.rows):
@@ -249,13 +223,13 @@ def _read_long(table: Table, builder: SheetBuilder) -> None:
     task = next((c for c, t in enumerate(header) if c not in used and is_task_header(t)), None)
     key = next((c for c, t in enumerate(header) if c not in used and is_key_header(t)), None)
     if task is None:
-        task = key if key is not None else min(set(range(len(header))) - used)
+        task = key if key is not None else min(set(range(table.start, len(header))) - used)
     group = next(
         (c for c, t in enumerate(header) if c not in used | {task} and is_group_header(t)), None
     )
     labels = _Labels(task, key, group)
     for column, text in enumerate(header):
-        if column not in {role, letters, note, task, key, group}:
+        if column >= table.start and column not in {role, letters, note, task, key, group}:
             builder.warnings.append(f"column {column + 1} {text!r} skipped")
     for row in table.rows:
         role_text, value = clean_label(row.values[role]), row.values[letters]

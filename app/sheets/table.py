@@ -26,11 +26,13 @@ _LEGEND_ENTRY = re.compile(
 @dataclass(frozen=True)
 class Table:
     """A sheet's table: the header's texts (cleaned; trailing empty ones dropped) and line,
-    and the body rows (values stripped, each exactly as wide as the header)."""
+    the body rows (values stripped, each exactly as wide as the header), and `start`, the
+    0-based index of its first column (a worksheet's table may start in column B)."""
 
     header: tuple[str, ...]
     header_line: int
     rows: tuple[SheetRow, ...]
+    start: int = 0
 
 
 def is_legend(values: Sequence[str]) -> bool:
@@ -92,4 +94,5 @@ def find_table(sheet: Sheet) -> tuple[Table | None, list[SheetError]]:
             continue
         values = values[:width] + [""] * (width - len(values))
         body.append(SheetRow(row.line, tuple(values)))
-    return Table(tuple(header), header_row.line, tuple(body)), errors
+    start = next((c for c in range(width) if header[c] or any(row.values[c] for row in body)), 0)
+    return Table(tuple(header), header_row.line, tuple(body), start), errors
