@@ -71,8 +71,9 @@ class SheetCell:
 
 @dataclass(frozen=True)
 class MatrixRow:
-    """A task of a matrix to write: `cells` maps a role header to canonical letters, `notes` a
-    role header to the note written after the letters."""
+    """A task of a matrix to write: `cells` maps a role header to its letters (canonical, `AR`,
+    or any spelling `parse_letters` reads, written as given), `notes` a role header to the note
+    written after the letters."""
 
     task: str
     cells: Mapping[str, str]

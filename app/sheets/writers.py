@@ -1,8 +1,9 @@
 """Writing a RACI matrix (tasks down, roles across) as CSV, TSV, Markdown or xlsx.
 
 Columns: `group` (only when some task has a group), `key` (only when some task has a key),
-`task`, then one column per role. A cell is its canonical letters, then ` (note)` when it has
-a note. A task without any letters gets `-` (not involved) under every role, so that it is
+`task`, then one column per role. A cell is its letters as given (any spelling parse_letters
+reads; an export gives canonical ones, `AR`), then ` (note)` when it has a note; letters
+parse_letters refuses are a ValueError. A task without any letters gets `-` (not involved) under every role, so that it is
 not read back as a group row. Text starting with `=`, `+`, `-` or `@` (but a lone `-`) is
 written after an apostrophe in CSV and TSV, so spreadsheets do not run it as a formula; the
 readers drop that apostrophe again.
@@ -17,7 +18,8 @@ from __future__ import annotations
 import csv
 import io
 
-from app.sheets.letters import canonical_letters
+from app.sheets.errors import LetterError
+from app.sheets.letters import parse_letters
 from app.sheets.model import Matrix, MatrixRow
 
 HEAT_MAP = {
@@ -35,9 +37,14 @@ def _cell(row: MatrixRow, role: str) -> str:
     letters = row.cells.get(role)
     if not letters:
         return ""
-    text = canonical_letters(letters)
+    try:
+        parsed = parse_letters(letters)
+    except LetterError as error:
+        raise ValueError(f"task {row.task!r}, role {role!r}: {error.msg}") from None
+    if parsed is None:
+        return ""
     note = row.notes.get(role)
-    return f"{text} ({note})" if note else text
+    return f"{letters} ({note})" if note else letters
 
 
 def matrix_rows(matrix: Matrix) -> list[list[str]]:
@@ -56,7 +63,9 @@ def matrix_rows(matrix: Matrix) -> list[list[str]]:
 
 
 def _defused(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) and value != "-" else value
+    risky = value.startswith(FORMULA_STARTS) and value != "-"
+    guarded = value.startswith("'") and value[1:2] in FORMULA_STARTS  # keep its apostrophe
+    return "'" + value if risky or guarded else value
 
 
 def write_csv(matrix: Matrix, *, delimiter: str = ",") -> str:
@@ -115,8 +124,8 @@ def write_xlsx(matrix: Matrix, colours: bool = True) -> bytes:
             cell.data_type = "s"
             if number == 1:
                 cell.font = Font(bold=True)
-            elif colours and column >= first_role and value[:1] in fills:
-                cell.fill = fills[value[0]]
+            elif colours and column >= first_role and (parsed := parse_letters(value)):
+                cell.fill = fills[parsed.letters[0]]
     for column in range(1, len(rows[0]) + 1):
         width = max(len(row[column - 1]) for row in rows)
         sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 6), 60)
