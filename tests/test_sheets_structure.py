@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
-from app.sheets import ParsedSheet, SheetRow, parse_file, read_sheet
+from app.sheets import ParsedSheet, SheetErrors, SheetRow, parse_file, read_sheet
 
 
 def cells(parsed: ParsedSheet) -> dict[tuple[str | None, str, str], str]:
@@ -192,7 +192,7 @@ def test_the_format_comes_from_content_name_and_content_type(
     data: bytes, kwargs: dict[str, str], fmt: str
 ) -> None:
     if fmt == "markdown":
-        with pytest.raises(Exception, match="no Markdown pipe table"):
+        with pytest.raises(SheetErrors, match="no Markdown pipe table"):
             read_sheet(data, **kwargs)
     else:
         assert read_sheet(data, **kwargs).format == fmt

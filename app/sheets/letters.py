@@ -64,6 +64,8 @@ _READS_AS: dict[str, str] = {
     **dict.fromkeys(SEPARATORS + " \t\r\n*_", ""),
 }
 
+_PLAIN = frozenset(char for char in _READS_AS if char.isascii())
+
 # Values meaning "no cell": not involved.
 NO_CELL = frozenset({"", "-", "\u2013", "\u2014", "n/a"})
 
@@ -121,6 +123,10 @@ _ALLOWED = "A, R, S, C, I, V separated by / , + & or spaces"
 
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> ParsedCell | None:
+    if text.isascii() and _PLAIN.issuperset(text):  # the common case: `A`, `a/r`, `R, C`
+        plain = {_READS_AS[char] for char in text}
+        if len(plain) > 1 or "" not in plain:
+            return ParsedCell("".join(letter for letter in LETTER_ORDER if letter in plain))
     value = text if text.isascii() else unicodedata.normalize("NFKC", text)
     value = value.translate(_DROP_ZERO_WIDTH).strip()
     while match := _WRAPPING_EMPHASIS.match(value):
