@@ -124,8 +124,8 @@ _ALLOWED = "A, R, S, C, I, V separated by / , + & or spaces"
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> ParsedCell | None:
     if text.isascii() and _PLAIN.issuperset(text):  # the common case: `A`, `a/r`, `R, C`
-        plain = {_READS_AS[char] for char in text}
-        if len(plain) > 1 or "" not in plain:
+        plain = {_READS_AS[char] for char in text} - {""}
+        if plain:
             return ParsedCell("".join(letter for letter in LETTER_ORDER if letter in plain))
     value = text if text.isascii() else unicodedata.normalize("NFKC", text)
     value = value.translate(_DROP_ZERO_WIDTH).strip()
