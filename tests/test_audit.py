@@ -255,6 +255,7 @@ def test_a_nested_put_records_the_initiative_its_components_and_cells(
         "name": "NLU engine",
         "capability": "conversational-ai",
         "description": None,
+        "group": None,
     }
     assert by_key["support-chatbot/nlu/CIO"]["after"] == {
         "initiative": "support-chatbot",

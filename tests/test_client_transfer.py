@@ -283,7 +283,7 @@ def test_bad_csv_cells_are_named_by_line_and_column_before_any_request(
     )
     result = raci(client, "import", "--csv", str(file))
     assert result.exit_code == EXIT_ERROR
-    assert "line 2, column CIO: 'X' must be one of R, A, C, I or AR" in result.stderr
+    assert "line 2, " in result.stderr and "a RACI letter (A, R, S, C, I, V" in result.stderr
     assert "line 3: support-chatbot/nlu is already on line 2" in result.stderr
     assert recorded.requests == []
 

@@ -44,6 +44,7 @@ def test_list_is_ordered_by_key(client: TestClient, chatbot: Database) -> None:
         "name": "NLU engine",
         "capability": "conversational-ai",
         "description": None,
+        "group": None,
         "version": 1,
         "created_at": nlu["created_at"],
         "updated_at": nlu["updated_at"],

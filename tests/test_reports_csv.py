@@ -100,12 +100,12 @@ def test_csv_takes_the_same_filters(demo: Database, client: TestClient) -> None:
 
 def test_workload_csv_has_a_column_per_letter(demo: Database, client: TestClient) -> None:
     rows = rows_of(client.get("/reports/roles", params={"format": "csv"}))
-    assert rows[0] == ["role", "A", "R", "C", "I", "sponsored"]
+    assert rows[0] == ["role", "A", "R", "C", "I", "sponsored", "S", "V"]
     assert rows[1:] == [
-        ["CDO", "2", "1", "2", "1", "2"],
-        ["CEO", "0", "0", "0", "0", "0"],
-        ["CIO", "4", "5", "0", "0", "1"],
-        ["CMO", "5", "3", "3", "1", "1"],
+        ["CDO", "2", "1", "2", "1", "2", "0", "0"],
+        ["CEO", "0", "0", "0", "0", "0", "0", "0"],
+        ["CIO", "4", "5", "0", "0", "1", "0", "0"],
+        ["CMO", "5", "3", "3", "1", "1", "0", "0"],
     ]
 
 

@@ -3,7 +3,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, Versioned
 
-COMPONENT_FIELDS = ("name", "capability", "description")
+COMPONENT_FIELDS = ("name", "capability", "description", "group")
 """A component's writable fields besides its key (services, audit, import, export)."""
 
 
@@ -21,3 +21,5 @@ class Component(Versioned, Base):
         String(64), ForeignKey("capability.key", ondelete="RESTRICT"), index=True
     )
     description: Mapped[str | None] = mapped_column(Text)
+    # The section of a sheet the component was listed under: a phase, a workstream.
+    group: Mapped[str | None] = mapped_column(String(200))

@@ -3,7 +3,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from app.components.models import Component
-from app.core.identifiers import Key, Name, Text
+from app.core.identifiers import GroupName, Key, Name, Text
 from app.core.schemas import VersionedRead, WriteModel, partial_model
 
 
@@ -16,6 +16,12 @@ class ComponentFields(WriteModel):
     )
     description: Text | None = Field(
         default=None, examples=["Understands what customers ask, in their words."]
+    )
+    group: GroupName | None = Field(
+        default=None,
+        description="The section of a sheet the component is listed under (a phase, a "
+        "workstream), or null.",
+        examples=["Build"],
     )
 
 
@@ -51,6 +57,7 @@ class ComponentRead(VersionedRead):
     name: str = Field(examples=["NLU engine"])
     capability: str | None = Field(default=None, examples=["conversational-ai"])
     description: str | None = None
+    group: str | None = None
 
     @classmethod
     def of(cls, initiative_key: str, component: Component) -> "ComponentRead":
@@ -61,6 +68,7 @@ class ComponentRead(VersionedRead):
             name=component.name,
             capability=component.capability,
             description=component.description,
+            group=component.group,
             version=component.version,
             created_at=component.created_at,
             updated_at=component.updated_at,

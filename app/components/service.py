@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.components.models import Component
+from app.components.models import COMPONENT_FIELDS, Component
 from app.components.schemas import ComponentCreate, ComponentFields, ComponentReplace
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, page_of, split_page
@@ -165,4 +165,4 @@ def _require_capability(session: Session, data: ComponentFields) -> None:
 
 
 def _fields(data: ComponentFields) -> dict[str, Any]:
-    return {"name": data.name, "capability": data.capability, "description": data.description}
+    return {name: getattr(data, name) for name in COMPONENT_FIELDS}

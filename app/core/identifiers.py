@@ -2,9 +2,12 @@
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from itertools import combinations
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+
+from app.core.letters import LETTER_ORDER, LetterError, parse_letters
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 ROLE_CODE_PATTERN = r"^[A-Z][A-Z0-9_]{1,15}$"
@@ -62,34 +65,53 @@ def _in_utc(value: datetime) -> datetime:
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_text), AfterValidator(_in_utc)]
 
-RaciLetter = Literal["R", "A", "C", "I", "AR"]
-
-_RACI_ALIASES = {
-    "R": "R",
-    "A": "A",
-    "C": "C",
-    "I": "I",
-    "AR": "AR",
-    "A/R": "AR",
-    "R/A": "AR",
-    "RA": "AR",
-}
+RACI_PATTERN = "^A?R?S?C?I?V?$"
 
 
 def normalize_raci(value: Any) -> Any:
-    """The one place that turns a cell value such as `a/r` into `AR`."""
-    if isinstance(value, str):
-        canonical = _RACI_ALIASES.get(re.sub(r"\s+", "", value).upper())
-        if canonical is None:
-            raise ValueError("must be one of R, A, C, I or AR (also accepted: A/R, R/A, RA)")
-        return canonical
-    return value
+    """A cell's letters as the API takes them: any spelling `app.core.letters` reads (`a/r`,
+    `R, A`, `c+i`), in canonical order (`AR`, `CI`). Not "no cell" (`-`, blank): a cell holds
+    at least one letter, and removing a cell is a DELETE. A note in brackets belongs in the
+    cell's `rationale`."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = parse_letters(value)
+    except LetterError as error:
+        raise ValueError(error.msg) from None
+    if parsed is None:
+        raise ValueError(
+            f"{value!r} means no cell; a cell holds one or more of A, R, S, C, I, V"
+            " (DELETE the cell to remove it)"
+        )
+    if parsed.note is not None:
+        raise ValueError(f"{value!r} holds a note in brackets; send it as the cell's rationale")
+    return parsed.letters
 
 
-RaciValue = Annotated[RaciLetter, BeforeValidator(normalize_raci), Field(examples=["AR"])]
+RaciValue = Annotated[
+    str,
+    BeforeValidator(normalize_raci),
+    StringConstraints(pattern=RACI_PATTERN, min_length=1, max_length=6),
+    Field(
+        examples=["AR"],
+        description="A set of RACI letters in the order A R S C I V: `A` accountable, "
+        "`R` responsible, `S` supports, `C` consulted, `I` informed, `V` verifies. Input is "
+        "case-insensitive and may separate letters with `/ , + &` or spaces (`r/a` is `AR`).",
+    ),
+]
 
-ACCOUNTABLE = ("A", "AR")
-RESPONSIBLE = ("R", "AR")
+# Every canonical cell value, for the database's check constraint.
+RACI_VALUES: tuple[str, ...] = tuple(
+    "".join(letters)
+    for size in range(1, len(LETTER_ORDER) + 1)
+    for letters in combinations(LETTER_ORDER, size)
+)
+
+
+def holds(letter: str) -> str:
+    """A LIKE pattern for cells holding `letter` (`A` accountable, `R` responsible...)."""
+    return f"%{letter}%"
 
 
 # NUL bytes cannot be stored by PostgreSQL, and other control characters in a name are
@@ -115,6 +137,12 @@ Name = Annotated[
     AfterValidator(_no_control_chars),
 ]
 Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_no_control_chars)]
+GroupName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_control_chars),
+]
+"""A component's group: the section of a sheet it is listed under (200 characters at most)."""
 ShortText = Annotated[str, StringConstraints(max_length=500), AfterValidator(_no_control_chars)]
 Tag = Annotated[
     str,

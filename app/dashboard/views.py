@@ -96,12 +96,27 @@ class RowMark:
     message: str
 
 
+def heat_class(letters: str) -> str:
+    """`raci-AR` for a cell holding A and R, else `raci-` and its first letter in the order
+    A R S C I V; "" for no cell. The letters themselves are always printed too."""
+    if not letters:
+        return ""
+    if "A" in letters and "R" in letters:
+        return "raci-AR"
+    return f"raci-{letters[0]}"
+
+
 @dataclass(frozen=True)
 class HeatRow:
     key: str
     name: str
-    cells: list[str]  # one per role column: "", "R", "A", "C", "I" or "AR"
+    cells: list[str]  # one per role column: "" or the cell's letters ("AR", "CI", ...)
     marks: list[RowMark]
+
+    @property
+    def heat(self) -> list[str]:
+        """Each cell's heat-map colour class, by its strongest letter (AR apart)."""
+        return [heat_class(letters) for letters in self.cells]
 
     @property
     def css(self) -> str:

@@ -52,10 +52,15 @@ def export_document(session: Session) -> Document:
     ):
         tags[initiative_id].append(tag)
     cells: dict[int, dict[str, str]] = defaultdict(dict)
-    for component_id, role, raci in session.execute(
-        select(RaciCell.component_id, RaciCell.role, RaciCell.raci).order_by(RaciCell.role)
+    rationales: dict[int, dict[str, str]] = defaultdict(dict)
+    for component_id, role, raci, rationale in session.execute(
+        select(RaciCell.component_id, RaciCell.role, RaciCell.raci, RaciCell.rationale).order_by(
+            RaciCell.role
+        )
     ):
         cells[component_id][role] = raci
+        if rationale is not None:
+            rationales[component_id][role] = rationale
     components: dict[int, list[Document]] = defaultdict(list)
     for row in session.execute(
         select(
@@ -66,7 +71,10 @@ def export_document(session: Session) -> Document:
         ).order_by(Component.initiative_id, Component.key)
     ):
         values = _clean({"key": row.key, **{name: getattr(row, name) for name in COMPONENT_FIELDS}})
-        components[row.initiative_id].append(values | {"raci": cells.get(row.id, {})})
+        component = values | {"raci": cells.get(row.id, {})}
+        if row.id in rationales:
+            component["rationales"] = rationales[row.id]
+        components[row.initiative_id].append(component)
     initiatives = []
     initiative_keys: dict[int, str] = {}
     for row in session.execute(

@@ -34,6 +34,15 @@ class ComponentState:
     def raci(self) -> dict[str, str]:
         return {role: self.cells[role].raci for role in sorted(self.cells)}
 
+    @property
+    def rationales(self) -> dict[str, str]:
+        """The cells' rationales that are set, by role code."""
+        return {
+            role: rationale
+            for role in sorted(self.cells)
+            if (rationale := self.cells[role].rationale) is not None
+        }
+
 
 def named_roles(sponsor: str | None, components: Iterable[ComponentDocument]) -> set[str]:
     """Every role code a document names: its sponsor and the roles of its cells."""
@@ -80,6 +89,14 @@ def document_problems(
         for code in component.raci:
             if code not in roles:
                 problems.append({"loc": [*at, "raci", code], "msg": f"unknown role '{code}'"})
+        for code in component.rationales:
+            if code not in component.raci:
+                problems.append(
+                    {
+                        "loc": [*at, "rationales", code],
+                        "msg": f"is a rationale for a cell of role '{code}', which `raci` does not give",
+                    }
+                )
     return problems
 
 

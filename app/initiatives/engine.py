@@ -142,6 +142,12 @@ class DocumentEngine:
             cells = {role: cell.raci for role, cell in current.cells.items()}
             if current.fields != values or cells != component.raci:
                 return True
+            if any(
+                current.cells[role].rationale != rationale
+                for role, rationale in component.rationales.items()
+                if role in current.cells
+            ):
+                return True
         return False
 
     def _components(self, documents: Sequence[InitiativeDocument]) -> None:
@@ -149,7 +155,8 @@ class DocumentEngine:
         new_components: list[Fields] = []
         component_updates: list[Fields] = []
         removed_components: list[int] = []
-        cell_inserts: list[tuple[str, str, str, str]] = []  # initiative, component, role, raci
+        # initiative, component, role, raci, rationale
+        cell_inserts: list[tuple[str, str, str, str, str | None]] = []
         cell_updates: list[Fields] = []
         cell_deletes: list[Fields] = []
 
@@ -200,13 +207,14 @@ class DocumentEngine:
                         {"initiative": document.key, "key": key, **values},
                     )
                     for role, raci in component.raci.items():
-                        cell_inserts.append((document.key, key, role, raci))
+                        rationale = component.rationales.get(role)
+                        cell_inserts.append((document.key, key, role, raci, rationale))
                         cells.created += 1
                         self._audit(
                             "raci_cell",
                             f"{address}/{role}",
                             None,
-                            _cell_state(document.key, key, role, raci, None),
+                            _cell_state(document.key, key, role, raci, rationale),
                         )
                     continue
                 if current.fields != values:
@@ -232,25 +240,34 @@ class DocumentEngine:
                         )
                 for role, raci in component.raci.items():
                     existing = current.cells.get(role)
+                    # A rationale the document leaves out is kept as it is.
+                    rationale = component.rationales.get(
+                        role, existing.rationale if existing is not None else None
+                    )
                     if existing is None:
-                        cell_inserts.append((document.key, key, role, raci))
+                        cell_inserts.append((document.key, key, role, raci, rationale))
                         cells.created += 1
                         self._audit(
                             "raci_cell",
                             f"{address}/{role}",
                             None,
-                            _cell_state(document.key, key, role, raci, None),
+                            _cell_state(document.key, key, role, raci, rationale),
                         )
-                    elif existing.raci != raci:
+                    elif existing.raci != raci or existing.rationale != rationale:
                         cell_updates.append(
-                            {"component_id": current.id, "role": role, "raci": raci}
+                            {
+                                "component_id": current.id,
+                                "role": role,
+                                "raci": raci,
+                                "rationale": rationale,
+                            }
                         )
                         cells.updated += 1
                         self._audit(
                             "raci_cell",
                             f"{address}/{role}",
                             _cell_state(document.key, key, role, existing.raci, existing.rationale),
-                            _cell_state(document.key, key, role, raci, existing.rationale),
+                            _cell_state(document.key, key, role, raci, rationale),
                         )
                     else:
                         cells.unchanged += 1
@@ -277,7 +294,7 @@ class DocumentEngine:
             self.session,
             cell_table,
             cell_updates,
-            ("raci",),
+            ("raci", "rationale"),
             self.now,
             match=("component_id", "role"),
         )
@@ -290,10 +307,10 @@ class DocumentEngine:
                         "component_id": component_ids[(self.initiative_ids[initiative], component)],
                         "role": role,
                         "raci": raci,
-                        "rationale": None,
+                        "rationale": rationale,
                     }
                 )
-                for initiative, component, role, raci in cell_inserts
+                for initiative, component, role, raci, rationale in cell_inserts
             ],
         )
 

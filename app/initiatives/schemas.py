@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.core.identifiers import IsoDate, Key, Name, RaciValue, RoleCode, Tag, Text
+from app.core.identifiers import GroupName, IsoDate, Key, Name, RaciValue, RoleCode, Tag, Text
 from app.core.schemas import VersionedRead, WriteModel, partial_model
 
 Kind = Literal["chatbot", "iot", "analytics", "app", "campaign", "platform", "other"]
@@ -84,12 +84,24 @@ class ComponentDocument(WriteModel):
         default=None, description="An existing capability's key.", examples=["conversational-ai"]
     )
     description: Text | None = Field(default=None, examples=["Intent recognition and entities"])
+    group: GroupName | None = Field(
+        default=None,
+        description="The section of a sheet the component is listed under (a phase, a workstream).",
+        examples=["Build"],
+    )
     raci: dict[RoleCode, RaciValue] = Field(
         default_factory=dict,
         max_length=MAX_CELLS_PER_COMPONENT,
-        description="Role code to `R`, `A`, `C`, `I` or `AR` (`A/R`, `R/A` and `RA` also "
-        "mean `AR`); both are case-insensitive. Roles left out hold no cell.",
+        description="Role code to the cell's set of letters (A, R, S, C, I, V; `r/a` is "
+        "`AR`), both case-insensitive. Roles left out hold no cell.",
         examples=[_RACI_EXAMPLE],
+    )
+    rationales: dict[RoleCode, Text] = Field(
+        default_factory=dict,
+        max_length=MAX_CELLS_PER_COMPONENT,
+        description="Why a role holds its letters, by role code (each must have a cell in "
+        "`raci`). A cell whose role is left out keeps the rationale it has.",
+        examples=[{"CIO": "Runs the platform the NLU is hosted on"}],
     )
 
     @field_validator("raci", mode="before")
@@ -183,7 +195,11 @@ class ComponentDocumentRead(VersionedRead):
     name: str = Field(examples=["NLU engine"])
     capability: str | None = Field(default=None, examples=["conversational-ai"])
     description: str | None = None
+    group: str | None = None
     raci: dict[str, RaciValue] = Field(examples=[_RACI_EXAMPLE])
+    rationales: dict[str, str] = Field(
+        default_factory=dict, description="The cells' rationales, by role code (set ones only)."
+    )
 
 
 class InitiativeDocumentRead(InitiativeRead):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.capabilities.models import Capability
 from app.components.models import Component
-from app.core.identifiers import ACCOUNTABLE, RESPONSIBLE
+from app.core.identifiers import holds
 from app.db import dialect
 from app.initiatives.models import LIVE_STATUSES, Initiative
 from app.kpis.measurements import latest_measurements
@@ -145,8 +145,9 @@ COMPONENT_ROWS_PER_FETCH = 5_000
 def component_pass(session: Session, scope: ReportScope) -> ComponentPass:
     """One aggregate query over the cells of the counted initiatives, grouped by component
     and read as plain rows a batch at a time; Python keeps only what the rules need."""
-    accountable_role = case((RaciCell.raci.in_(ACCOUNTABLE), RaciCell.role))
-    responsible_cell = case((RaciCell.raci.in_(RESPONSIBLE), 1))
+    # A role is accountable when its cell holds A, responsible when it holds R (AR: both).
+    accountable_role = case((RaciCell.raci.like(holds("A")), RaciCell.role))
+    responsible_cell = case((RaciCell.raci.like(holds("R")), 1))
     aggregates = (
         func.aggregate_strings(accountable_role, ROLE_SEPARATOR),
         func.count(responsible_cell),

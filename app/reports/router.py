@@ -225,7 +225,7 @@ def get_overlaps(
     return _report(session, query, output_format, OVERLAP_RULES, "overlaps")
 
 
-WORKLOAD_CSV_HEADER = ("role", "A", "R", "C", "I", "sponsored")
+WORKLOAD_CSV_HEADER = ("role", "A", "R", "C", "I", "sponsored", "S", "V")
 
 
 @router.get(
@@ -236,7 +236,7 @@ WORKLOAD_CSV_HEADER = ("role", "A", "R", "C", "I", "sponsored")
     responses={
         **csv_documented(
             "One entry per role, as JSON or CSV.",
-            "role,A,R,C,I,sponsored\r\nCIO,3,4,0,0,1\r\n",
+            "role,A,R,C,I,sponsored,S,V\r\nCIO,3,4,0,0,1,0,0\r\n",
         ),
         **problems(*READ_PROBLEMS),
     },
@@ -249,8 +249,9 @@ def get_role_workload(
     portfolio: PortfolioQuery = None,
 ) -> Any:
     """For every role (those with nothing too), the number of components of live
-    initiatives where it is accountable (`A`), responsible (`R`), consulted (`C`) and
-    informed (`I`), `AR` counting as both A and R, and the number of live initiatives it
+    initiatives where its cell holds each letter: accountable (`A`), responsible (`R`),
+    consulted (`C`), informed (`I`), supports (`S`) and verifies (`V`); a cell counts for
+    every letter it holds (`AR` as both A and R). And the number of live initiatives it
     sponsors. `include_closed=true` counts closed initiatives too."""
     workload = role_workload(
         session,
@@ -259,7 +260,16 @@ def get_role_workload(
     )
     if output_format == "csv":
         rows = (
-            (w.role, w.accountable, w.responsible, w.consulted, w.informed, w.sponsored)
+            (
+                w.role,
+                w.accountable,
+                w.responsible,
+                w.consulted,
+                w.informed,
+                w.sponsored,
+                w.supports,
+                w.verifies,
+            )
             for w in workload
         )
         return csv_response(WORKLOAD_CSV_HEADER, rows, "roles.csv")
@@ -272,6 +282,8 @@ def get_role_workload(
                 C=w.consulted,
                 I=w.informed,
                 sponsored=w.sponsored,
+                S=w.supports,
+                V=w.verifies,
             )
             for w in workload
         ]

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.identifiers import RaciLetter
+from app.core.identifiers import RaciValue
 from app.rules.catalog import RuleCode, Severity
 
 
@@ -45,11 +45,13 @@ class FindingsReportRead(BaseModel):
 
 class RoleWorkloadRead(BaseModel):
     role: str = Field(examples=["CIO"])
-    A: int = Field(description="Components where the role is accountable (A or AR).")
-    R: int = Field(description="Components where the role is responsible (R or AR).")
-    C: int = Field(description="Components where the role is consulted.")
-    I: int = Field(description="Components where the role is informed.")  # noqa: E741
+    A: int = Field(description="Components where the role's cell holds A (accountable).")
+    R: int = Field(description="Components where the role's cell holds R (responsible).")
+    C: int = Field(description="Components where the role's cell holds C (consulted).")
+    I: int = Field(description="Components where the role's cell holds I (informed).")  # noqa: E741
     sponsored: int = Field(description="Initiatives the role sponsors.")
+    S: int = Field(description="Components where the role's cell holds S (supports, RASCI).")
+    V: int = Field(description="Components where the role's cell holds V (verifies, RACI-VS).")
 
 
 class WorkloadRead(BaseModel):
@@ -59,7 +61,7 @@ class WorkloadRead(BaseModel):
 class MatrixRowRead(BaseModel):
     component: str
     name: str
-    cells: dict[str, RaciLetter] = Field(examples=[{"CIO": "AR", "CMO": "C"}])
+    cells: dict[str, RaciValue] = Field(examples=[{"CIO": "AR", "CMO": "CI"}])
 
 
 class RaciMatrixRead(BaseModel):

@@ -9,9 +9,9 @@ keys and role codes; the writers write a Matrix back.
 
 from __future__ import annotations
 
+from app.core.letters import LETTER_ORDER, ParsedCell, canonical_letters, parse_letters
 from app.sheets.errors import LetterError, SheetError, SheetErrors
 from app.sheets.keys import component_keys, match_header, role_code_from_name
-from app.sheets.letters import LETTER_ORDER, ParsedCell, canonical_letters, parse_letters
 from app.sheets.model import (
     Format,
     Matrix,

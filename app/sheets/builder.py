@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.core.letters import canonical_letters
 from app.sheets.errors import SheetError, SheetErrors
-from app.sheets.letters import canonical_letters
 from app.sheets.model import ParsedSheet, RoleHeader, Shape, Sheet, SheetCell, SheetTask
 from app.sheets.text import fold
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from app.core.letters import parse_letters
 from app.sheets.errors import LetterError
 from app.sheets.headers import is_letters_header, is_role_header, list_letter
-from app.sheets.letters import parse_letters
 from app.sheets.model import Shape, SheetRow
 from app.sheets.table import find_header
 from app.sheets.text import clean_label

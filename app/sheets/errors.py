@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from app.core.letters import LetterError
+
 
 @dataclass(frozen=True)
 class SheetError:
@@ -54,10 +56,4 @@ class SheetErrors(Exception):
         return cls([SheetError(line=line, column=column, value=value, msg=msg)])
 
 
-class LetterError(ValueError):
-    """A cell value that is not a set of RACI letters; `str(error)` is a message for people."""
-
-    def __init__(self, value: str, msg: str) -> None:
-        self.value = value
-        self.msg = msg
-        super().__init__(msg)
+__all__ = ["LetterError", "SheetError", "SheetErrors"]

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from app.core.letters import NO_CELL, parse_letters
 from app.sheets.builder import SheetBuilder
 from app.sheets.detect import detect_shape, has_letters, looks_like_letters
 from app.sheets.errors import LetterError, SheetErrors
@@ -22,7 +23,6 @@ from app.sheets.headers import (
     is_task_header,
     list_letter,
 )
-from app.sheets.letters import NO_CELL, parse_letters
 from app.sheets.model import ParsedSheet, Sheet, SheetRow
 from app.sheets.table import Table, find_table
 from app.sheets.text import clean_label, fold

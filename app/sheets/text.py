@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from app.sheets.letters import ZERO_WIDTH
+from app.core.letters import ZERO_WIDTH
 
 _DROP_ZERO_WIDTH = dict.fromkeys(map(ord, ZERO_WIDTH))
 _SPACES = re.compile(r"\s+")

@@ -18,8 +18,8 @@ from __future__ import annotations
 import csv
 import io
 
+from app.core.letters import parse_letters
 from app.sheets.errors import LetterError
-from app.sheets.letters import parse_letters
 from app.sheets.model import Matrix, MatrixRow
 
 HEAT_MAP = {

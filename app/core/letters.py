@@ -13,7 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.sheets.errors import LetterError
+
+class LetterError(ValueError):
+    """A cell value that is not a set of RACI letters; `str(error)` is a message for people."""
+
+    def __init__(self, value: str, msg: str) -> None:
+        self.value = value
+        self.msg = msg
+        super().__init__(msg)
+
 
 LETTER_ORDER = "ARSCIV"
 LETTER_MEANINGS = {
