@@ -1,6 +1,7 @@
 """The ASGI application: `app.main:app` for uvicorn or gunicorn."""
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -143,7 +144,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ttl_hours=settings.idempotency_ttl_hours,
         path_prefix=API_PREFIX + "/",
     )
-    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyGuard,
+        max_body_bytes=settings.max_body_bytes,
+        other_media=re.compile(API_PREFIX + r"/initiatives/[^/]+/raci/import$"),
+    )
     # Outside the body guard and the idempotency records: a client over the failed-auth
     # limit costs no body read and no database work.
     app.state.auth_failures = FailedAuthLimiter(settings.auth_failures_per_minute)

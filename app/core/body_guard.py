@@ -1,5 +1,7 @@
 """ASGI middleware that guards request bodies before any route reads them."""
 
+import re
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,12 +19,22 @@ def _is_json(content_type: str) -> bool:
 
 
 class BodyGuard:
-    """413 for bodies over the limit (declared or streamed), 415 for API bodies that are not JSON."""
+    """413 for bodies over the limit (declared or streamed), 415 for API bodies that are not
+    JSON, except on the paths `other_media` matches (a sheet upload), whose route checks its
+    own media types."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, json_prefix: str = "/api/") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        json_prefix: str = "/api/",
+        other_media: re.Pattern[str] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.json_prefix = json_prefix
+        self.other_media = other_media
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
@@ -36,7 +48,10 @@ class BodyGuard:
             return
         has_body = (declared is not None and declared != "0") or "transfer-encoding" in headers
         content_type = headers.get("content-type", "")
-        if has_body and scope["path"].startswith(self.json_prefix) and not _is_json(content_type):
+        json_only = scope["path"].startswith(self.json_prefix) and not (
+            self.other_media is not None and self.other_media.match(scope["path"])
+        )
+        if has_body and json_only and not _is_json(content_type):
             await send_problem(
                 send,
                 UnsupportedMediaType(

@@ -1,4 +1,6 @@
-"""The bulk import document and its answer."""
+"""The bulk import document and its answer; the sheet import's answer."""
+
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -72,3 +74,40 @@ class ImportResult(BaseModel):
     raci_cells: Counts = Field(default_factory=Counts)
     kpis: Counts = Field(default_factory=Counts)
     measurements: Counts = Field(default_factory=Counts)
+
+
+class SheetSummary(BaseModel):
+    """Counts of cells."""
+
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+
+class CellChange(BaseModel):
+    """One cell that the sheet creates, changes or removes: its letters before and after
+    (null: no cell)."""
+
+    component: str = Field(examples=["nlu"])
+    role: str = Field(examples=["CIO"])
+    before: str | None = Field(examples=["R"])
+    after: str | None = Field(examples=["AR"])
+
+
+class SheetImportResult(BaseModel):
+    """What a sheet import did (or, with `dry_run`, would do)."""
+
+    initiative: str = Field(examples=["support-chatbot"])
+    mode: Literal["merge", "replace"]
+    dry_run: bool
+    summary: SheetSummary
+    changes: list[CellChange] = Field(
+        description="Every cell created, updated or removed; unchanged cells are counted only."
+    )
+    roles_created: list[str] = Field(description="Role codes created for unknown headers.")
+    components_created: list[str] = Field(description="Keys of the components created.")
+    warnings: list[str] = Field(
+        description="What was skipped (columns without letters, group rows without tasks) and, "
+        "in merge mode, what of the initiative the sheet does not mention."
+    )

@@ -18,7 +18,7 @@ Portfolio = Literal["marketing", "it", "digital", "joint"]
 Priority = Annotated[int, Field(ge=1, le=5)]
 
 MAX_TAGS = 50
-MAX_COMPONENTS = 500
+MAX_COMPONENTS = 5_000
 MAX_CELLS_PER_COMPONENT = 100
 
 _RACI_EXAMPLE = {"CIO": "AR", "CMO": "C"}

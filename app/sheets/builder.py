@@ -82,9 +82,9 @@ class SheetBuilder:
         self.tasks.append(SheetTask(name, group or None, key or None, line))
         return len(self.tasks) - 1
 
-    def role(self, text: str, column: int) -> RoleHeader:
-        """The role header `text` stands for (the first spelling of it read)."""
-        return self._headers.setdefault(fold(text), RoleHeader(text, column))
+    def role(self, text: str, column: int, line: int) -> RoleHeader:
+        """The role header `text` stands for (the first spelling of it read, where it is)."""
+        return self._headers.setdefault(fold(text), RoleHeader(text, column, line))
 
     def cell(
         self,
@@ -99,7 +99,7 @@ class SheetBuilder:
     ) -> None:
         """Letters of a role for a task, at `line` and `column`; letters given again for the
         same pair are added. `role_column` is where the role is named (default `column`)."""
-        header = self.role(role, role_column or column)
+        header = self.role(role, role_column or column, line)
         cell = self._cells.setdefault(
             (task, fold(header.text)), _Cell(task, header.text, set(), [], line, column)
         )

@@ -39,10 +39,12 @@ class Sheet:
 @dataclass(frozen=True)
 class RoleHeader:
     """A role as the sheet heads it (a code such as `CIO` or a name such as `Tech Lead`), and
-    the 1-based column where it is (in list and long forms, where it is first named)."""
+    the 1-based column and line where it is (in list and long forms, where it is first
+    named)."""
 
     text: str
     column: int
+    line: int = 0
 
 
 @dataclass(frozen=True)

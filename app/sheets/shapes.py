@@ -118,7 +118,7 @@ def _read_matrix(table: Table, builder: SheetBuilder) -> None:
             builder.error(table.header_line, column + 1, header[column], msg)
         else:
             seen[fold(header[column])] = column + 1
-            builder.role(header[column], column + 1)
+            builder.role(header[column], column + 1, table.header_line)
             roles.append(column)
     if not roles and table.rows:
         msg = "no column holds RACI letters (A, R, S, C, I, V)"
