@@ -73,10 +73,22 @@ def problem_lines(response: httpx.Response) -> tuple[str, list[str]]:
     if isinstance(errors, list):
         for error in errors:
             if isinstance(error, Mapping):
-                where = format_loc(error.get("loc") or [])
-                msg = error.get("msg", "")
-                lines.append(f"{where}: {msg}" if where else str(msg))
+                lines.append(_error_line(error))
     return headline, lines
+
+
+def _error_line(error: Mapping[str, Any]) -> str:
+    """`path: msg`, or for an error in a sheet `line 3, column 2 ('X'): msg`."""
+    msg = str(error.get("msg", ""))
+    if error.get("line") is not None or error.get("column") is not None:
+        where = ", ".join(
+            f"{name} {error[name]}" for name in ("line", "column") if error.get(name) is not None
+        )
+        value = error.get("value")
+        shown = f" ({value!r})" if value not in (None, "") else ""
+        return f"{where}{shown}: {msg}"
+    where = format_loc(error.get("loc") or [])
+    return f"{where}: {msg}" if where else msg
 
 
 def _prefix_for(base_url: httpx.URL) -> str:

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 
 from app.db.engine import Database
 from raci_client.api import EXIT_ERROR, RaciClient
+from raci_client.export_cli import assemble_export
 from raci_client.render import count_rows
-from raci_client.transfer_cli import assemble_export, post_import, upload_chunks
+from raci_client.transfer_cli import post_import, upload_chunks
 from tests import database as testdb
 from tests.conftest import _key
 from tests.portfolio_loader import demo_portfolio, load_portfolio
@@ -151,12 +152,22 @@ def test_an_invalid_document_prints_every_error_as_its_path_and_writes_nothing(
 def test_a_file_that_is_not_json_is_refused_before_anything_is_sent(
     client: TestClient, recorded: Recorder, tmp_path: Path
 ) -> None:
-    file = tmp_path / "matrix.csv"
+    file = tmp_path / "document.json"
     file.write_text("initiative,component,CIO\n", encoding="utf-8")
     result = raci(client, "import", str(file))
     assert result.exit_code == EXIT_ERROR
     assert "is not valid JSON: line 1 column 1" in result.stderr
-    assert "use --csv" in result.stderr
+    assert recorded.requests == []
+
+
+def test_a_sheet_without_initiative_is_refused_before_anything_is_sent(
+    client: TestClient, recorded: Recorder, tmp_path: Path
+) -> None:
+    file = tmp_path / "matrix.csv"
+    file.write_text("Task,CIO\nNLU,A\n", encoding="utf-8")
+    result = raci(client, "import", str(file))
+    assert result.exit_code == EXIT_ERROR
+    assert "--initiative KEY" in result.stderr
     assert recorded.requests == []
 
 
@@ -186,116 +197,89 @@ def test_a_streamed_upload_with_progress_reaches_the_server_whole(client: TestCl
     assert len(findings_of(client)) > 0
 
 
-# --- import of a RACI matrix CSV --------------------------------------------------------------
+# --- import of a RACI sheet -------------------------------------------------------------------
 
-MATRIX_CSV = """initiative,component,name,CIO,CMO,CDO
-support-chatbot,crm-feed,,,I,AR
-support-chatbot,faq,FAQ content,,a/r,
-smart-store-iot,shopper-insights,,C,A,R
-"""
+SHEETS = Path(__file__).parent / "data" / "real-world"
+CASES = {
+    case["file"]: case
+    for case in json.loads((SHEETS / "expected.json").read_text(encoding="utf-8"))["cases"]
+}
 
 
-@pytest.mark.usefixtures("demo")
-def test_a_csv_matrix_is_merged_into_the_current_components(
-    client: TestClient, recorded: Recorder, tmp_path: Path
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_example_sheet_gives_its_expected_cells_through_the_command_line(
+    client: TestClient, name: str
 ) -> None:
-    file = tmp_path / "matrix.csv"
-    file.write_text(MATRIX_CSV, encoding="utf-8")
-    result = raci(client, "import", "--csv", str(file), "--dry-run")
+    case = CASES[name]
+    key = "cli-" + name.split(".")[0]
+    args = ["import", str(SHEETS / name), "--initiative", key, "--create"]
+    if case.get("create_roles"):
+        args.append("--create-roles")
+    result = raci(client, *args)
     assert result.exit_code == 0, result.output
-    assert [(r.method, r.url.path, r.url.query) for r in recorded.requests] == [
-        ("GET", "/api/v1/initiatives/support-chatbot", b"expand=components"),
-        ("GET", "/api/v1/initiatives/smart-store-iot", b"expand=components"),
-    ]
-    document = json.loads(result.stdout)
-    assert list(document) == ["initiatives"]
-    chatbot, store = document["initiatives"]
-    components = {c["key"]: c for c in chatbot["components"]}
-    assert set(components) == {"crm-feed", "nlu", "persona", "faq"}
-    assert components["crm-feed"]["raci"] == {"CDO": "AR", "CMO": "I"}
-    assert components["nlu"]["raci"] == {"CIO": "AR", "CMO": "C"}, "not in the CSV: untouched"
-    assert components["faq"] == {"key": "faq", "name": "FAQ content", "raci": {"CMO": "AR"}}
-    assert chatbot["sponsor"] == "CMO" and chatbot["name"] == "Customer support chatbot"
-    assert "version" not in chatbot
-    shopper = next(c for c in store["components"] if c["key"] == "shopper-insights")
-    assert shopper["raci"] == {"CIO": "C", "CMO": "A", "CDO": "R"}
-    assert shopper["capability"] == "device-data-insights"
-
-
-@pytest.mark.usefixtures("demo", "imports")
-def test_a_csv_import_sets_the_cells_in_one_import(
-    client: TestClient, recorded: Recorder, tmp_path: Path
-) -> None:
-    file = tmp_path / "matrix.csv"
-    file.write_text(MATRIX_CSV, encoding="utf-8")
-    persona_before = matrix_cells(client, "support-chatbot")["persona"]
-    before = len(recorded.requests)
-    result = raci(client, "import", "--csv", str(file))
-    assert result.exit_code == 0, result.output
-    assert [r.method for r in recorded.requests[before:]] == ["GET", "GET", "POST"]
-    cells = matrix_cells(client, "support-chatbot")
-    assert cells["crm-feed"] == {"CDO": "AR", "CMO": "I"}
-    assert cells["faq"] == {"CMO": "AR"}
-    assert cells["persona"] == persona_before
-    assert matrix_cells(client, "smart-store-iot")["shopper-insights"] == {
-        "CIO": "C",
-        "CMO": "A",
-        "CDO": "R",
+    roles = client.get("/roles", params={"limit": 500}).json()["items"]
+    codes = {**{r["code"]: r["code"] for r in roles}, **{r["name"]: r["code"] for r in roles}}
+    document = client.get(f"/initiatives/{key}", params={"expand": "components"}).json()
+    cells = {
+        (f"{c['group']} / {c['name']}" if c["group"] else c["name"]): c["raci"]
+        for c in document["components"]
+    }
+    assert cells == {
+        task: {codes[h]: "".join(sorted(v, key="ARSCIV".index)) for h, v in row.items()}
+        for task, row in case["cells"].items()
     }
 
 
-@pytest.mark.usefixtures("demo", "imports")
-def test_the_matrix_csv_export_imports_back_as_it_is(client: TestClient, tmp_path: Path) -> None:
-    exported = raci(client, "report", "matrix", "support-chatbot", "--format", "csv")
-    assert exported.exit_code == 0, exported.output
-    sent = exported.stdout_bytes.decode()
-    edited = sent.replace(
-        "\r\nsupport-chatbot,nlu,NLU engine,,,AR,C", "\r\nsupport-chatbot,nlu,NLU engine,,,AR,"
-    )
-    assert edited != sent
-    file = tmp_path / "support-chatbot.csv"
-    file.write_text(edited, encoding="utf-8", newline="")
-    result = raci(client, "import", "--csv", str(file))
-    assert result.exit_code == 0, result.output
-    assert matrix_cells(client, "support-chatbot")["nlu"] == {"CIO": "AR"}
-
-
-@pytest.mark.usefixtures("demo")
-def test_a_csv_naming_an_unknown_initiative_sends_nothing(
-    client: TestClient, recorded: Recorder, tmp_path: Path
-) -> None:
-    file = tmp_path / "matrix.csv"
-    file.write_text(MATRIX_CSV + "nowhere,x,,A,,\n", encoding="utf-8")
-    result = raci(client, "import", "--csv", str(file))
-    assert result.exit_code == EXIT_ERROR
-    assert "names 1 unknown initiative; nothing was sent" in result.stderr
-    assert "line 5: no initiative 'nowhere'" in result.stderr
-    assert all(r.method == "GET" for r in recorded.requests)
-
-
-def test_bad_csv_cells_are_named_by_line_and_column_before_any_request(
-    client: TestClient, recorded: Recorder, tmp_path: Path
-) -> None:
-    file = tmp_path / "matrix.csv"
-    file.write_text(
-        "initiative,component,CIO,cmo\nsupport-chatbot,nlu,X,A\nsupport-chatbot,nlu,A,\n",
-        encoding="utf-8",
-    )
-    result = raci(client, "import", "--csv", str(file))
-    assert result.exit_code == EXIT_ERROR
-    assert "line 2, " in result.stderr and "a RACI letter (A, R, S, C, I, V" in result.stderr
-    assert "line 3: support-chatbot/nlu is already on line 2" in result.stderr
-    assert recorded.requests == []
-
-
-def test_a_csv_without_initiative_column_needs_the_option(
+def test_a_sheet_dry_run_prints_the_changes_and_writes_nothing(
     client: TestClient, tmp_path: Path
 ) -> None:
-    file = tmp_path / "matrix.csv"
-    file.write_text("component,name,CIO\nnlu,NLU,A\n", encoding="utf-8")
-    result = raci(client, "import", "--csv", str(file))
+    file = tmp_path / "chatbot.md"
+    file.write_text(
+        "| Task | CIO | CMO |\n|---|---|---|\n| NLU | **A** | R/C |\n", encoding="utf-8"
+    )
+    result = raci(client, "import", str(file), "--initiative", "md", "--create", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "would change 2 created" in result.stdout
+    assert "dry run: nothing written" in result.stdout
+    assert client.get("/initiatives/md").status_code == 404
+
+
+def test_a_bad_sheet_names_line_column_and_value_and_writes_nothing(
+    client: TestClient, tmp_path: Path
+) -> None:
+    file = tmp_path / "bad.csv"
+    file.write_text("Task,CIO,CMO\nNLU,A,X\nFeed,R\n", encoding="utf-8")
+    result = raci(client, "import", str(file), "--initiative", "bad", "--create")
     assert result.exit_code == EXIT_ERROR
-    assert "--initiative KEY" in result.stderr
+    assert "nothing was imported" in result.stderr
+    assert "line 2, column 3 ('X')" in result.stderr
+    assert "line 3" in result.stderr
+    assert client.get("/initiatives/bad").status_code == 404
+
+
+def test_replace_and_role_mappings_reach_the_server(client: TestClient, tmp_path: Path) -> None:
+    first = tmp_path / "first.csv"
+    first.write_text("Task,CIO,Marketing\nNLU,A,R\nFeed,R,A\n", encoding="utf-8")
+    args = ["--initiative", "mapped", "--create", "--role", "Marketing=CMO"]
+    assert raci(client, "import", str(first), *args).exit_code == 0
+    second = tmp_path / "second.csv"
+    second.write_text("Task,CIO\nNLU,AR\n", encoding="utf-8")
+    result = raci(client, "import", str(second), "--initiative", "mapped", "--replace")
+    assert result.exit_code == 0, result.output
+    assert matrix_cells(client, "mapped") == {"nlu": {"CIO": "AR"}}
+
+
+def test_the_matrix_csv_export_imports_back_unchanged(client: TestClient, tmp_path: Path) -> None:
+    load = tmp_path / "load.csv"
+    load.write_text("Task,CIO,CMO\nPLANNING,,\nCharter,A/C,R\n", encoding="utf-8")
+    assert raci(client, "import", str(load), "--initiative", "again", "--create").exit_code == 0
+    exported = raci(client, "report", "matrix", "again", "--format", "csv")
+    assert exported.exit_code == 0, exported.output
+    file = tmp_path / "again.csv"
+    file.write_bytes(exported.stdout_bytes)
+    result = raci(client, "import", str(file), "--initiative", "again", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["changes"] == []
 
 
 # --- export -----------------------------------------------------------------------------------

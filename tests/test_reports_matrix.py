@@ -7,37 +7,48 @@ from tests.portfolio_loader import demo_portfolio, load_portfolio
 from tests.problems import assert_problem
 
 
-def test_matrix_has_every_role_as_a_column_and_a_row_per_component_by_key(
+def test_matrix_has_the_initiatives_roles_as_columns_and_a_row_per_component_by_key(
     database: Database, client: TestClient
 ) -> None:
     load_portfolio(database, demo_portfolio())
     body = client.get("/initiatives/support-chatbot/raci").json()
     assert body == {
         "initiative": "support-chatbot",
-        "roles": ["CDO", "CEO", "CIO", "CMO"],
+        "roles": ["CDO", "CIO", "CMO"],
         "rows": [
             {
                 "component": "crm-feed",
                 "name": "CRM data feed",
+                "group": None,
                 "cells": {"CDO": "A", "CIO": "A", "CMO": "I"},
             },
-            {"component": "nlu", "name": "NLU engine", "cells": {"CIO": "AR", "CMO": "C"}},
+            {
+                "component": "nlu",
+                "name": "NLU engine",
+                "group": None,
+                "cells": {"CIO": "AR", "CMO": "C"},
+            },
             {
                 "component": "persona",
                 "name": "Conversation design",
+                "group": None,
                 "cells": {"CDO": "R", "CMO": "A"},
             },
         ],
     }
+    every = client.get("/initiatives/support-chatbot/raci", params={"roles": "all"}).json()
+    assert every["roles"] == ["CDO", "CEO", "CIO", "CMO"]
 
 
 def test_matrix_of_a_closed_initiative_is_shown_too(database: Database, client: TestClient) -> None:
     load_portfolio(database, demo_portfolio())
     body = client.get("/initiatives/legacy-portal/raci").json()
-    assert body["rows"] == [{"component": "site", "name": "Portal site", "cells": {}}]
+    assert body["rows"] == [
+        {"component": "site", "name": "Portal site", "group": None, "cells": {}}
+    ]
 
 
-def test_a_new_role_becomes_a_column(database: Database, client: TestClient) -> None:
+def test_a_new_role_holding_a_cell_becomes_a_column(database: Database, client: TestClient) -> None:
     load_portfolio(
         database,
         {
@@ -52,8 +63,10 @@ def test_a_new_role_becomes_a_column(database: Database, client: TestClient) -> 
         },
     )
     body = client.get("/initiatives/x/raci").json()
-    assert body["roles"] == ["CDO", "CEO", "CFO", "CIO", "CMO"]
+    assert body["roles"] == ["CFO"]
     assert body["rows"][0]["cells"] == {"CFO": "AR"}
+    every = client.get("/initiatives/x/raci", params={"roles": "all"}).json()
+    assert every["roles"] == ["CDO", "CEO", "CFO", "CIO", "CMO"]
 
 
 def test_matrix_of_an_initiative_without_components_has_no_rows(

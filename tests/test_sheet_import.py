@@ -270,3 +270,67 @@ def test_a_bad_role_mapping_is_a_422_naming_the_parameter(client: TestClient) ->
 
 def test_a_read_key_may_not_import(reader: TestClient) -> None:
     assert_problem(post_sheet(reader, "read-only", "Task,CIO\nNLU,A\n", create=True), 403)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("output", ["csv", "xlsx"])
+def test_the_matrix_exported_as_csv_or_xlsx_imports_back_unchanged(
+    client: TestClient, name: str, output: str
+) -> None:
+    key = "round-" + name.split(".")[0]
+    case = CASES[name]
+    first = post_sheet(
+        client,
+        key,
+        (DATA / name).read_bytes(),
+        content_type=MIME[Path(name).suffix],
+        create=True,
+        create_roles=case.get("create_roles", False),
+    )
+    assert first.status_code == 200, first.text
+    exported = client.get(f"/initiatives/{key}/raci", params={"format": output})
+    assert exported.status_code == 200
+    content_type = "text/csv" if output == "csv" else XLSX
+    again = post_sheet(client, key, exported.content, content_type=content_type, mode="replace")
+    assert again.status_code == 200, again.text
+    assert again.json()["changes"] == []
+    assert again.json()["summary"]["created"] == again.json()["summary"]["removed"] == 0
+
+
+def test_the_matrix_has_the_initiatives_roles_a_group_column_and_letter_sets(
+    client: TestClient,
+) -> None:
+    sheet = "Task,CIO,CMO\nPLANNING,,\nCharter,A/C,R\nBUILD,,\nNLU,R,\n"
+    assert post_sheet(client, "grouped", sheet, create=True).status_code == 200
+    matrix = client.get("/initiatives/grouped/raci").json()
+    assert matrix["roles"] == ["CIO", "CMO"]
+    assert [(r["name"], r["group"], r["cells"]) for r in matrix["rows"]] == [
+        ("Charter", "PLANNING", {"CIO": "AC", "CMO": "R"}),
+        ("NLU", "BUILD", {"CIO": "R"}),
+    ]
+    every = client.get("/initiatives/grouped/raci", params={"roles": "all"}).json()
+    assert every["roles"] == ["CDO", "CEO", "CIO", "CMO"]
+    lines = client.get("/initiatives/grouped/raci", params={"format": "csv"}).text.splitlines()
+    assert lines[0] == "initiative,component,name,group,CIO,CMO"
+    assert lines[1] == "grouped,charter,Charter,PLANNING,AC,R"
+
+
+def test_the_xlsx_matrix_keeps_the_heat_map_colours(client: TestClient) -> None:
+    from openpyxl import load_workbook
+
+    assert post_sheet(client, "colours", "Task,CIO,CMO\nNLU,A,I\n", create=True).status_code == 200
+    answer = client.get("/initiatives/colours/raci", headers={"Accept": XLSX})
+    assert answer.headers["content-type"] == XLSX
+    book = load_workbook(io.BytesIO(answer.content))
+    cells = {cell.value: cell.fill.fgColor.rgb for row in book.active.iter_rows() for cell in row}
+    assert cells["A"] != cells["I"]
+    assert cells["A"] not in (None, "00000000")
+
+
+def test_a_sheet_over_the_body_limit_is_413_and_changes_nothing(client: TestClient) -> None:
+    huge = "Task,CIO\n" + "x,A\n" * 3_000_000
+    assert_problem(post_sheet(client, "huge", huge, create=True), 413)
+    assert_nothing_written(client, "huge")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -104,6 +104,32 @@ async def _response_format(
 
 FormatDep = Annotated[OutputFormat, Depends(_response_format)]
 
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SheetFormat = Literal["json", "csv", "xlsx"]
+
+
+async def _sheet_format(
+    request: Request,
+    output_format: Annotated[
+        SheetFormat | None,
+        Query(
+            alias="format",
+            description="`json`, `csv` or `xlsx`; without it, `Accept: text/csv` asks for CSV "
+            f"and `Accept: {XLSX_MEDIA_TYPE}` for a workbook.",
+        ),
+    ] = None,
+) -> SheetFormat:
+    if output_format is not None:
+        return output_format
+    accept = request.headers.get("accept", "")
+    if XLSX_MEDIA_TYPE in accept.lower():
+        return "xlsx"
+    return "csv" if _prefers_csv(accept) else "json"
+
+
+SheetFormatDep = Annotated[SheetFormat, Depends(_sheet_format)]
+"""For answers that are also sheets (the RACI matrix): JSON, CSV or an xlsx workbook."""
+
 
 def csv_documented(description: str, example: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI for a 200 that is JSON by default and CSV on request."""

@@ -13,13 +13,17 @@ from app.core.errors import NotFound
 from app.initiatives.models import Initiative
 from app.raci.models import RaciCell
 from app.roles.models import Role
+from app.sheets import Matrix
+from app.sheets import MatrixRow as SheetRow
 
 
 @dataclass(frozen=True, slots=True)
 class MatrixRow:
     component: str
     name: str
-    cells: dict[str, str] = field(default_factory=dict)  # role code -> R, A, C, I or AR
+    group: str | None = None
+    cells: dict[str, str] = field(default_factory=dict)  # role code -> letters (AR, CI...)
+    rationales: dict[str, str] = field(default_factory=dict)  # role code -> rationale
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,36 +33,43 @@ class RaciMatrix:
     rows: list[MatrixRow]
 
 
-def raci_matrix(session: Session, key: str) -> RaciMatrix:
+def raci_matrix(session: Session, key: str, *, all_roles: bool = False) -> RaciMatrix:
     """The matrix of initiative `key` in three queries; 404 if there is no such initiative.
 
-    The columns are every role in the database, ordered by code, so that every matrix has
-    the same columns and a role with no cell shows as an empty column: a visible gap.
+    The columns are the roles holding a cell in the initiative, ordered by code; with
+    `all_roles`, every role in the database, so that a role left out shows as an empty
+    column: a visible gap.
     """
     initiative_id = session.scalar(select(Initiative.id).where(Initiative.key == key))
     if initiative_id is None:
         raise NotFound(f"No initiative with key '{key}'")
-    roles = list(session.scalars(select(Role.code).order_by(Role.code)))
     rows: dict[int, MatrixRow] = {
-        component_id: MatrixRow(component_key, name)
-        for component_id, component_key, name in session.execute(
-            select(Component.id, Component.key, Component.name)
+        component_id: MatrixRow(component_key, name, group)
+        for component_id, component_key, name, group in session.execute(
+            select(Component.id, Component.key, Component.name, Component.group)
             .where(Component.initiative_id == initiative_id)
             .order_by(Component.key)
         )
     }
     cells = session.execute(
-        select(RaciCell.component_id, RaciCell.role, RaciCell.raci)
+        select(RaciCell.component_id, RaciCell.role, RaciCell.raci, RaciCell.rationale)
         .join(Component, Component.id == RaciCell.component_id)
         .where(Component.initiative_id == initiative_id)
         .order_by(RaciCell.role)
     )
-    for component_id, role, raci in cells:
+    used: set[str] = set()
+    for component_id, role, raci, rationale in cells:
         rows[component_id].cells[role] = raci
-    return RaciMatrix(initiative=key, roles=roles, rows=list(rows.values()))
+        if rationale is not None:
+            rows[component_id].rationales[role] = rationale
+        used.add(role)
+    roles = list(session.scalars(select(Role.code).order_by(Role.code))) if all_roles else []
+    return RaciMatrix(initiative=key, roles=roles or sorted(used), rows=list(rows.values()))
 
 
-def raci_matrix_at(session: Session, key: str, at: datetime) -> RaciMatrix:
+def raci_matrix_at(
+    session: Session, key: str, at: datetime, *, all_roles: bool = False
+) -> RaciMatrix:
     """The matrix as it stood at `at`, rebuilt from the audit trail.
 
     For each component and cell of the initiative, the newest audit entry at or before `at`
@@ -70,16 +81,18 @@ def raci_matrix_at(session: Session, key: str, at: datetime) -> RaciMatrix:
         raise NotFound(f"Initiative '{key}' did not exist at {at.isoformat()}")
     components = _states_at(session, "component", key + "/", at)
     rows = {
-        state["key"]: MatrixRow(state["key"], state["name"])
+        state["key"]: MatrixRow(state["key"], state["name"], state.get("group"))
         for _, state in sorted(components.items())
     }
     for state in _states_at(session, "raci_cell", key + "/", at).values():
         row = rows.get(state["component"])
         if row is not None:
             row.cells[state["role"]] = state["raci"]
-    roles = set(session.scalars(select(Role.code))) | {
-        r for row in rows.values() for r in row.cells
-    }
+            if state.get("rationale") is not None:
+                row.rationales[state["role"]] = state["rationale"]
+    roles = {r for row in rows.values() for r in row.cells}
+    if all_roles:
+        roles |= set(session.scalars(select(Role.code)))
     return RaciMatrix(initiative=key, roles=sorted(roles), rows=list(rows.values()))
 
 
@@ -102,3 +115,21 @@ def _states_at(
         select(AuditEntry.resource_key, AuditEntry.after).where(AuditEntry.id.in_(newest))
     )
     return {resource_key: after for resource_key, after in entries if after is not None}
+
+
+def as_sheet(matrix: RaciMatrix) -> Matrix:
+    """The matrix as app.sheets writes it: the component key as the key column, the name as
+    the task, the group, the letters, and each cell's rationale as its note."""
+    return Matrix(
+        roles=matrix.roles,
+        rows=[
+            SheetRow(
+                task=row.name,
+                cells=row.cells,
+                group=row.group,
+                key=row.component,
+                notes=row.rationales,
+            )
+            for row in matrix.rows
+        ],
+    )

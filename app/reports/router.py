@@ -8,13 +8,20 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BeforeValidator
 
-from app.core.csv_answers import FormatDep, csv_documented, csv_response
+from app.core.csv_answers import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    FormatDep,
+    SheetFormatDep,
+    csv_documented,
+    csv_response,
+)
 from app.core.http import ONE_PROBLEMS, READ_PROBLEMS, KeyPath, problems
 from app.core.identifiers import IsoDate, Key, RoleCode, Timestamp, upper_if_str
 from app.core.jsonable import jsonable
 from app.deps import ReadKey, SessionDep
 from app.reports.findings import FindingsQuery, FindingsReport, findings_report
-from app.reports.matrix import raci_matrix, raci_matrix_at
+from app.reports.matrix import as_sheet, raci_matrix, raci_matrix_at
 from app.reports.schemas import (
     FindingsReportRead,
     MatrixRowRead,
@@ -24,6 +31,7 @@ from app.reports.schemas import (
 )
 from app.reports.workload import role_workload
 from app.rules.catalog import GAP_RULES, OVERLAP_RULES, RULE_CODES, RuleCode, Severity
+from app.sheets import write_xlsx
 
 router = APIRouter()
 
@@ -296,11 +304,18 @@ def get_role_workload(
     summary="RACI matrix of an initiative",
     response_model=RaciMatrixRead,
     responses={
-        **csv_documented(
-            "The matrix, as JSON or CSV (a row per component, a column per role).",
-            "initiative,component,name,CDO,CEO,CIO,CMO\r\n"
-            "support-chatbot,nlu,NLU engine,,,AR,C\r\n",
-        ),
+        200: {
+            "description": "The matrix, as JSON, CSV or an xlsx workbook (a row per component, "
+            "a column per role).",
+            "content": {
+                CSV_MEDIA_TYPE: {
+                    "schema": {"type": "string"},
+                    "example": "initiative,component,name,CIO,CMO\r\n"
+                    "support-chatbot,nlu,NLU engine,AR,C\r\n",
+                },
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
         **problems(*ONE_PROBLEMS),
     },
 )
@@ -308,7 +323,7 @@ def get_raci_matrix(
     key: KeyPath,
     session: SessionDep,
     _: ReadKey,
-    output_format: FormatDep,
+    output_format: SheetFormatDep,
     at: Annotated[
         Timestamp | None,
         Query(
@@ -317,27 +332,49 @@ def get_raci_matrix(
             examples=["2026-03-31T00:00:00Z"],
         ),
     ] = None,
+    roles: Annotated[
+        Literal["initiative", "all"],
+        Query(
+            description="`initiative` (default): a column per role holding a cell here; "
+            "`all`: a column per role of the portfolio, so a role left out shows as a gap."
+        ),
+    ] = "initiative",
 ) -> Any:
-    """Who is R, A, C or I for each component of the initiative: a row per component
-    (by key) and a column per role (every role, by code, so every matrix has the same
-    columns and an empty column shows a role left out). 404 for an unknown initiative.
+    """Who holds which RACI letters for each component of the initiative: a row per
+    component (by key) and a column per role (by code). 404 for an unknown initiative.
 
-    The CSV has the columns `initiative`, `component`, `name` and one per role: the layout
-    `raci import --csv` reads back."""
-    matrix = raci_matrix(session, key) if at is None else raci_matrix_at(session, key, at)
+    The CSV has the columns `initiative`, `component`, `name`, `group` (when a component has
+    one) and one per role, cells as letter sets (`AR`, `CI`); `format=xlsx` gives the same
+    as a workbook with the heat-map colours. Both import back unchanged with
+    `POST /initiatives/{key}/raci/import`."""
+    all_roles = roles == "all"
+    matrix = (
+        raci_matrix(session, key, all_roles=all_roles)
+        if at is None
+        else raci_matrix_at(session, key, at, all_roles=all_roles)
+    )
+    grouped = any(row.group for row in matrix.rows)
+    if output_format == "xlsx":
+        return Response(
+            write_xlsx(as_sheet(matrix)),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{key}-raci.xlsx"'},
+        )
     if output_format == "csv":
-        header = ("initiative", "component", "name", *matrix.roles)
+        header = ("initiative", "component", "name", *(["group"] if grouped else []), *matrix.roles)
 
         def rows() -> Iterator[list[object]]:
             for row in matrix.rows:
                 cells = (row.cells.get(role) for role in matrix.roles)
-                yield [matrix.initiative, row.component, row.name, *cells]
+                group = [row.group] if grouped else []
+                yield [matrix.initiative, row.component, row.name, *group, *cells]
 
         return csv_response(header, rows(), f"{key}-raci.csv")
     return RaciMatrixRead(
         initiative=matrix.initiative,
         roles=matrix.roles,
         rows=[
-            MatrixRowRead(component=r.component, name=r.name, cells=r.cells) for r in matrix.rows
+            MatrixRowRead(component=r.component, name=r.name, group=r.group, cells=r.cells)
+            for r in matrix.rows
         ],
     )

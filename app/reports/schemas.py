@@ -61,10 +61,14 @@ class WorkloadRead(BaseModel):
 class MatrixRowRead(BaseModel):
     component: str
     name: str
+    group: str | None = None
     cells: dict[str, RaciValue] = Field(examples=[{"CIO": "AR", "CMO": "CI"}])
 
 
 class RaciMatrixRead(BaseModel):
     initiative: str
-    roles: list[str] = Field(description="Every role code, sorted: the matrix's columns.")
+    roles: list[str] = Field(
+        description="The matrix's columns, sorted: the roles holding a cell in the initiative "
+        "(every role with `roles=all`)."
+    )
     rows: list[MatrixRowRead]
