@@ -14,12 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.errors import NotFound, Unprocessable
-from app.core.identifiers import ROLE_CODE_PATTERN
+from app.core.identifiers import ROLE_CODE_PATTERN, Text
 from app.db.base import utcnow
 from app.imports.schemas import CellChange, SheetImportResult, SheetSummary
 from app.initiatives.engine import DocumentEngine
@@ -39,6 +39,7 @@ from app.sheets import (
 from app.sheets.text import fold
 
 Mode = Literal["merge", "replace"]
+_NOTES = TypeAdapter(dict[str, Text])
 
 
 @dataclass(frozen=True)
@@ -286,13 +287,16 @@ def _document(
     errors: list[SheetError] = []
     for component in wanted:
         try:
+            # The letters are canonical and the roles resolved already: only the component's
+            # own fields and the notes need checking (a sheet has thousands of cells).
+            document = ComponentDocument.model_validate({"key": component.key, **component.fields})
             components.append(
-                ComponentDocument.model_validate(
-                    {
-                        "key": component.key,
-                        **component.fields,
+                document.model_copy(
+                    update={
                         "raci": component.raci,
-                        "rationales": component.rationales,
+                        "rationales": _NOTES.validate_python(component.rationales)
+                        if component.rationales
+                        else {},
                     }
                 )
             )

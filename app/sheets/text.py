@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from app.core.letters import ZERO_WIDTH
 
@@ -23,6 +24,8 @@ _MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 def strip_markdown(text: str) -> str:
     """Markdown emphasis removed and backslash escapes resolved: `**Plan** \\| do` -> `Plan | do`."""
+    if "*" not in text and "_" not in text and "\\" not in text:
+        return text
     for pattern in _EMPHASIS:
         text = pattern.sub(r"\1", text)
     return _MARKDOWN_ESCAPE.sub(r"\1", text)
@@ -40,6 +43,7 @@ def clean_label(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)  # a sheet folds the same headers once per cell
 def fold(text: str) -> str:
     """A label for comparison: cleaned, emphasis stripped, accents removed (NFKD), case
     folded, punctuation made space: `**Validation Sécurité**` -> `validation securite`."""
