@@ -12,6 +12,7 @@ also be given as a `POST /imports` document (`import_document`).
 """
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -411,3 +412,103 @@ def import_document(p: Portfolio) -> dict[str, Any]:
         "capabilities": capabilities,
         "initiatives": initiatives,
     }
+
+
+# --- the audit trail -------------------------------------------------------------------
+
+AUDIT_COLUMNS = ("id", "at", "actor", "action", "resource_type", "resource_key", "before", "after")
+AUDIT_START = datetime(2026, 10, 1, tzinfo=UTC)
+AUDIT_ACTOR = "bench-loader"
+_COMPACT = (",", ":")
+
+
+def _state_json(state: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(state, separators=_COMPACT)
+
+
+def audit_rows(p: Portfolio, total: int = 0) -> Iterator[Row]:
+    """The audit trail the API would have written creating the portfolio's initiatives,
+    components and RACI cells (the app's public states, as JSON text), then, while fewer
+    than `total` entries were written, updates of cells' rationale (their letters stay, so
+    the matrix as of any later moment is the portfolio's). Generated lazily: 26 entries per
+    initiative, ~2.6 million at 100,000 initiatives. Every entry is before NOW."""
+    ini_cols = COLUMNS["initiative"]
+    fields = (
+        "name",
+        "kind",
+        "status",
+        "portfolio",
+        "sponsor",
+        "goals",
+        "use_cases",
+        "feasibility",
+        "priority",
+        "start_date",
+        "end_date",
+        "external_ref",
+    )
+    positions = [ini_cols.index(name) for name in fields]
+    tags: dict[int, list[str]] = {}
+    for iid, tag in p.rows["initiative_tag"]:
+        tags.setdefault(iid, []).append(tag)
+    keys = {row[0]: row[1] for row in p.rows["initiative"]}
+    components = {row[0]: (keys[row[1]], row[2]) for row in p.rows["component"]}
+    entry_id = 0
+
+    def entry(action: str, kind: str, key: str, before: str | None, after: str | None) -> Row:
+        nonlocal entry_id
+        entry_id += 1
+        at = AUDIT_START + timedelta(milliseconds=100 * entry_id)
+        return (entry_id, at, AUDIT_ACTOR, action, kind, key, before, after)
+
+    for row in p.rows["initiative"]:
+        state: dict[str, Any] = {"key": row[1]}
+        for name, index in zip(fields, positions, strict=True):
+            value = row[index]
+            state[name] = value.isoformat() if isinstance(value, date) else value
+        state["tags"] = sorted(tags.get(row[0], []))
+        yield entry("create", "initiative", row[1], None, _state_json(state))
+    for cid, _iid, key, name, capability, description, *_ in p.rows["component"]:
+        initiative = components[cid][0]
+        state = {
+            "initiative": initiative,
+            "key": key,
+            "name": name,
+            "capability": capability,
+            "description": description,
+        }
+        yield entry("create", "component", f"{initiative}/{key}", None, _state_json(state))
+
+    def cell_state(cell: Row, rationale: str | None) -> dict[str, Any]:
+        initiative, component = components[cell[0]]
+        return {
+            "initiative": initiative,
+            "component": component,
+            "role": cell[1],
+            "raci": cell[2],
+            "rationale": rationale,
+        }
+
+    def cell_key(cell: Row) -> str:
+        initiative, component = components[cell[0]]
+        return f"{initiative}/{component}/{cell[1]}"
+
+    cells = p.rows["raci_cell"]
+    for cell in cells:
+        yield entry(
+            "create", "raci_cell", cell_key(cell), None, _state_json(cell_state(cell, None))
+        )
+    reviewed = "Reviewed in the quarterly RACI review."
+    index = 0
+    while entry_id < total and cells:
+        cell = cells[index % len(cells)]
+        index += 1
+        yield entry(
+            "update",
+            "raci_cell",
+            cell_key(cell),
+            _state_json(cell_state(cell, None)),
+            _state_json(cell_state(cell, reviewed)),
+        )
