@@ -172,6 +172,10 @@ ID_TABLES = ("capability", "initiative", "component", "kpi", "measurement")
 
 Row = tuple[Any, ...]
 
+# Initiatives present, row for row, in the portfolio of every scale (after the N others).
+PROBES = ("probe-01", "probe-02", "probe-03", "probe-04", "probe-05")
+PROBE_SEED_OFFSET = 99
+
 
 @dataclass
 class Portfolio:
@@ -249,59 +253,92 @@ def generate(scale: int, *, seed: int = 20261123, with_kpis: bool = True) -> Por
         capabilities.append((key, owner))
 
     component_id = 0
-    start = date(2025, 1, 1)
     for iid in range(1, scale + 1):
-        kind = KINDS[iid % len(KINDS)]
-        status = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
-        sponsor = None if rng.random() < 0.03 else rng.choice(ROLES[:4])
-        subject = rng.choice(SUBJECTS[kind])
-        begins = start + timedelta(days=rng.randint(0, 600))
-        name = f"{rng.choice(ADJECTIVES)} {subject} {iid}"
-        rows["initiative"].append(
-            (
-                iid,
-                f"ini-{iid:06d}",
-                name,
-                kind,
-                status,
-                PORTFOLIOS[iid % len(PORTFOLIOS)],
-                sponsor,
-                f"Improve {subject} outcomes for customers and staff.",
-                f"Customers use the {subject} to get answers without waiting.",
-                "Feasible with the current platform; needs data from the CRM.",
-                rng.randint(1, 5),
-                begins,
-                begins + timedelta(days=rng.randint(30, 720)),
-                f"PMO-{iid}",
-                *stamp,
-            )
+        component_id = _initiative(rng, p, iid, f"ini-{iid:06d}", capabilities, component_id)
+    # The probes: the same few initiatives, row for row, at every scale (their own random
+    # stream, and capabilities among the first ten, which are the same at every scale), so
+    # that an operation on one initiative can be timed on N and on 10N.
+    probe_rng = random.Random(seed + PROBE_SEED_OFFSET)
+    for number, key in enumerate(PROBES, start=1):
+        component_id = _initiative(
+            probe_rng,
+            p,
+            scale + number,
+            key,
+            capabilities[:10],
+            component_id,
+            status="active",
+            label=number,
         )
-        for tag in rng.sample(TAGS, rng.randint(0, 2)):
-            rows["initiative_tag"].append((iid, tag))
-        silo = rng.choice(ROLES) if rng.random() < 0.01 else None
-        for number in range(1, rng.randint(3, 7) + 1):
-            component_id += 1
-            capability, agreed_owner = (
-                rng.choice(capabilities) if rng.random() < 0.6 else (None, None)
-            )
-            component_name = rng.choice(COMPONENT_NAMES)
-            rows["component"].append(
-                (
-                    component_id,
-                    iid,
-                    f"c{number}",
-                    component_name,
-                    capability,
-                    f"{component_name} of {name}.",
-                    *stamp,
-                )
-            )
-            for role, letter in _cells(rng, sponsor, agreed_owner, silo):
-                rows["raci_cell"].append((component_id, role, letter, None, *stamp))
 
     if with_kpis:
         _kpis(rng, p)
     return p
+
+
+def _initiative(
+    rng: random.Random,
+    p: Portfolio,
+    iid: int,
+    key: str,
+    capabilities: list[tuple[str, str | None]],
+    component_id: int,
+    *,
+    status: str | None = None,
+    label: int | None = None,
+) -> int:
+    """One initiative's rows (its tags, components and cells); the last component id used.
+    `label` (default: the id) chooses its kind and portfolio and numbers its name."""
+    rows = p.rows
+    stamp = _stamp()
+    label = iid if label is None else label
+    kind = KINDS[label % len(KINDS)]
+    drawn = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
+    status = status or drawn
+    sponsor = None if rng.random() < 0.03 else rng.choice(ROLES[:4])
+    subject = rng.choice(SUBJECTS[kind])
+    begins = date(2025, 1, 1) + timedelta(days=rng.randint(0, 600))
+    name = f"{rng.choice(ADJECTIVES)} {subject} {label}"
+    rows["initiative"].append(
+        (
+            iid,
+            key,
+            name,
+            kind,
+            status,
+            PORTFOLIOS[label % len(PORTFOLIOS)],
+            sponsor,
+            f"Improve {subject} outcomes for customers and staff.",
+            f"Customers use the {subject} to get answers without waiting.",
+            "Feasible with the current platform; needs data from the CRM.",
+            rng.randint(1, 5),
+            begins,
+            begins + timedelta(days=rng.randint(30, 720)),
+            f"PMO-{label}",
+            *stamp,
+        )
+    )
+    for tag in rng.sample(TAGS, rng.randint(0, 2)):
+        rows["initiative_tag"].append((iid, tag))
+    silo = rng.choice(ROLES) if rng.random() < 0.01 else None
+    for number in range(1, rng.randint(3, 7) + 1):
+        component_id += 1
+        capability, agreed_owner = rng.choice(capabilities) if rng.random() < 0.6 else (None, None)
+        component_name = rng.choice(COMPONENT_NAMES)
+        rows["component"].append(
+            (
+                component_id,
+                iid,
+                f"c{number}",
+                component_name,
+                capability,
+                f"{component_name} of {name}.",
+                *stamp,
+            )
+        )
+        for role, letter in _cells(rng, sponsor, agreed_owner, silo):
+            rows["raci_cell"].append((component_id, role, letter, None, *stamp))
+    return component_id
 
 
 def _kpis(rng: random.Random, p: Portfolio) -> None:

@@ -34,9 +34,20 @@ def status_kib(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (/proc/<pid>/stat utime + stime)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0]
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """`uvicorn app.main:app` with RACI_DATABASE_URL and a bootstrap admin key; use as a
-    context manager. `secret` is the admin key, `base_url` ends in /api/v1's parent."""
+    context manager. `secret` is the admin key, `base_url` ends in /api/v1's parent.
+
+    One worker (the default) is one process, `pid`: uvicorn runs no supervisor then."""
+
+    target = "app.main:app"
 
     def __init__(self, database_url: str, *, workers: int = 1) -> None:
         self.database_url = database_url
@@ -64,18 +75,24 @@ class Server:
     def log_text(self) -> str:
         return Path(self._log.name).read_text(errors="replace")
 
-    def start(self) -> "Server":
-        self.port = free_port()
-        env = os.environ | {
+    def environment(self) -> dict[str, str]:
+        return {
             "RACI_DATABASE_URL": self.database_url,
             "RACI_BOOTSTRAP_ADMIN_KEY": self.secret,
             "RACI_LOG_LEVEL": "WARNING",
         }
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def start(self) -> "Server":
+        self.port = free_port()
+        env = os.environ | self.environment()
         command = [
             sys.executable,
             "-m",
             "uvicorn",
-            "app.main:app",
+            self.target,
             "--host",
             "127.0.0.1",
             "--port",
@@ -131,3 +148,13 @@ class Server:
     ) -> None:
         self.stop()
         self.cleanup()
+
+
+class PeerServer(Server):
+    """bench.peer_app under the same uvicorn settings, over the same database; it accepts
+    the product's keys (the product server must have registered the bootstrap key)."""
+
+    target = "bench.peer_app:app"
+
+    def environment(self) -> dict[str, str]:
+        return {"PEER_DATABASE_URL": self.database_url}
