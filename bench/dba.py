@@ -119,7 +119,7 @@ def off_track(row: tuple[Any, ...], as_of: date) -> bool:
         if span <= 0
         else min(1.0, max(0.0, (_datetime(measured_at) - start).total_seconds() / span))
     )
-    return progress < expected - 0.10 - 1e-9
+    return bool(progress < expected - 0.10 - 1e-9)
 
 
 def kpis_off_track(driver: Driver, as_of: date) -> list[tuple[Any, ...]]:

@@ -14,6 +14,7 @@ import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 300.0
+MAX_BODY_BYTES = 256 * 1024 * 1024
 # One bootstrap secret per benchmark process: each server start makes its secret the admin
 # key named "bootstrap", so servers sharing a database must share it.
 BOOTSTRAP_SECRET = "bench-" + secrets.token_urlsafe(24)
@@ -32,6 +33,17 @@ def status_kib(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
+
+
+def reset_peak(pid: int) -> float:
+    """Reset the process's VmHWM (peak RSS) to its RSS of now (Linux: clear_refs "5");
+    that RSS, in MB."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return status_kib(pid, "VmRSS") / 1024
+
+
+def peak_mb(pid: int) -> float:
+    return status_kib(pid, "VmHWM") / 1024
 
 
 def cpu_seconds(pid: int) -> float:
@@ -80,6 +92,8 @@ class Server:
             "RACI_DATABASE_URL": self.database_url,
             "RACI_BOOTSTRAP_ADMIN_KEY": self.secret,
             "RACI_LOG_LEVEL": "WARNING",
+            # Room for the re-import of a 10,000-initiative export (~20 MB; default 10 MB).
+            "RACI_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
         }
 
     def cpu_seconds(self) -> float:
