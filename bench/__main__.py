@@ -134,6 +134,10 @@ class Options:
     audit_entries: int = 300_000
     wide_components: int = 500  # x 8 roles = 4,000 cells
     timeout_s: float = 300.0
+    rounds: int = 4  # rounds of the probes per timing of an operation on one initiative
+    # True (the smoke test): the CSV is streamed by the 10N server already running (its peak
+    # reset first) instead of a fresh one: one server start fewer.
+    share_servers: bool = False
     seed: int = 20261123
     verbose: bool = True
 
@@ -269,14 +273,14 @@ def _batch(http: Http, paths: list[str]) -> Any:
 
 def scale_figures(small: Server, big: Server, options: Options, failures: Failures):
     """The findings report at 10N over N, and two operations on one initiative (each timed
-    over the probe initiatives, four rounds) at 10N over N: the sizes alternated."""
+    over `rounds` rounds of the five probe initiatives) at 10N over N: the sizes alternated."""
     at_n, at_10n = Http(small, failures), Http(big, failures)
     report = "/api/v1/reports/findings"
     whole = paired(options.pairs, at_10n.timer("GET", report), at_n.timer("GET", report), failures)
     _say(options, f"10x: {whole.figure('r')}")
-    matrix = [f"/api/v1/initiatives/{key}/raci?at={AT}" for key in gen.PROBES] * 4
+    matrix = [f"/api/v1/initiatives/{key}/raci?at={AT}" for key in gen.PROBES] * options.rounds
     raci_at = paired(options.pairs, _batch(at_10n, matrix), _batch(at_n, matrix), failures)
-    one = [f"{report}?initiative={key}" for key in gen.PROBES] * 4
+    one = [f"{report}?initiative={key}" for key in gen.PROBES] * options.rounds
     findings_one = paired(options.pairs, _batch(at_10n, one), _batch(at_n, one), failures)
     at_n.close()
     at_10n.close()
@@ -295,12 +299,15 @@ def scale_figures(small: Server, big: Server, options: Options, failures: Failur
 # --- memory -------------------------------------------------------------------------------
 
 
-def csv_figures(url: str, scale: int, options: Options, failures: Failures) -> dict[str, Any]:
-    """A fresh server streams the findings CSV `pairs` times, its peak RSS reset before
-    each; the client counts the rows and drops them."""
+def csv_figures(
+    url: str, scale: int, options: Options, failures: Failures, running: Server | None = None
+) -> dict[str, Any]:
+    """A fresh server (or `running`, with --share-servers) streams the findings CSV `pairs`
+    times, its peak RSS reset before each; the client counts the rows and drops them."""
     peaks: list[float] = []
     rows = size = 0
-    with Server(url) as fresh:
+    with ExitStack() as stack:
+        fresh = running or stack.enter_context(Server(url))
         http = Http(fresh, failures)
         http.get("/api/v1/roles")
         idle = reset_peak(fresh.pid)
@@ -378,19 +385,21 @@ def route_figures(server: Server, options: Options, failures: Failures):
         ("metrics", "GET", "/metrics", {}),
     ]
     per_route: dict[str, float] = {}
+    growth: dict[str, float] = {}  # the peak over the RSS just before the request
     sweeps: list[float] = []
     times: dict[str, list[float]] = {"export": [], "reimport": []}
     reimport_changes: dict[str, Any] = {}
     for _ in range(options.pairs):
         peaks: dict[str, float] = {}
         for name, method, path, kwargs in routes:
-            reset_peak(server.pid)
+            before = reset_peak(server.pid)
             began = time.perf_counter()
             answer = http.request(method, path, what=f"{method} {name}", **kwargs)
             seconds = time.perf_counter() - began
             if answer is None:
                 continue
             peaks[name] = peak_mb(server.pid)
+            growth[name] = round(max(peaks[name] - before, growth.get(name, 0.0)), 1)
             if name in times:
                 times[name].append(seconds)
             if name == "reimport":
@@ -411,6 +420,7 @@ def route_figures(server: Server, options: Options, failures: Failures):
         "max_route_rss_mb_min": values["min"],
         "max_route_rss_mb_max": values["max"],
         "route_rss_mb": per_route,
+        "route_rss_growth_mb": growth,
         "export_s": _median(times["export"], 3),
         "reimport_s": reimport["median"],
         "reimport_s_min": reimport["min"],
@@ -695,7 +705,12 @@ def run(options: Options) -> dict[str, Any]:
     tool = options.load_tool
     if tool == "auto":
         tool = "wrk" if wrk.available() else "httpx"
-    result: dict[str, Any] = {"db": options.db, "scale": options.scale, "pairs": options.pairs}
+    result: dict[str, Any] = {
+        "db": options.db,
+        "scale": options.scale,
+        "pairs": options.pairs,
+        "skip_10x": options.skip_10x,
+    }
     with ExitStack() as stack:
         url = stack.enter_context(
             load.fresh_database(options.db, options.pg_url, f"_{options.scale}")
@@ -707,11 +722,15 @@ def run(options: Options) -> dict[str, Any]:
                 load.fresh_database(options.db, options.pg_url, f"_{options.scale * 10}")
             )
             _, result["load_10x_s"] = prepare(big_url, options.scale * 10, 0, options)
+        csv: dict[str, Any] = {}
         with Server(url) as server, driver.connect(url) as plain:
             result |= findings_figures(server, plain, options, failures)
             if big_url is not None:
                 with Server(big_url) as big:
                     result |= scale_figures(server, big, options, failures)
+                    if options.share_servers:
+                        _say(options, "CSV peak RSS")
+                        csv = csv_figures(big_url, options.scale * 10, options, failures, big)
             else:
                 result |= dict.fromkeys(
                     ("scale_10x_cost", "raci_at_10x_cost", "findings_one_10x_cost")
@@ -721,12 +740,16 @@ def run(options: Options) -> dict[str, Any]:
             result |= route_figures(server, options, failures)
             result |= audit_figures(server, options, failures)
             result |= put_figures(server, options, failures)
-        _say(options, "CSV peak RSS")
-        csv_scale = options.scale if big_url is None else options.scale * 10
-        result |= csv_figures(big_url or url, csv_scale, options, failures)
+        if not csv:
+            _say(options, "CSV peak RSS")
+            csv_scale = options.scale if big_url is None else options.scale * 10
+            csv = csv_figures(big_url or url, csv_scale, options, failures)
+        result |= csv
         if options.mixed_s > 0:
             _say(options, "mixed workload")
             result |= mixed_figures(url, sample, options, failures)
+        else:
+            result |= {"mixed_skipped": True, "mixed_errors": None, "mixed_locked": None}
     _say(options, "import vs floor")
     result |= import_figures(options, failures)
     result["failed_requests"] = failures.total
@@ -740,11 +763,21 @@ def run(options: Options) -> dict[str, Any]:
 
 def goals(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each figure with a goal: the value judged (the median, or the max for peaks), the
-    goal, and whether it was met (False when the figure could not be measured)."""
+    goal, and whether it was met (False when the figure could not be measured; None when
+    the options left it out: --skip-10x, --mixed-seconds 0)."""
     judged: dict[str, dict[str, Any]] = {}
+    skipped = set()
+    if result.get("mixed_skipped"):
+        skipped |= {"mixed_errors", "mixed_locked"}
+    if result.get("skip_10x"):
+        skipped |= {"scale_10x_cost", "raci_at_10x_cost", "findings_one_10x_cost"}
     for key, (comparison, bound, on, wording) in GOALS.items():
         if key == "put_wide_s" and result["db"] != "sqlite":
             continue  # the goal is SQLite's; PostgreSQL's time is reported all the same
+        if key in skipped:
+            judged[key] = {"value": None, "goal": f"{comparison} {bound:g}", "met": None,
+                           "judged_on": on, "what": wording + " (not run: options)"}  # fmt: skip
+            continue
         value = result.get(f"{key}_max" if on == "max" else key)
         met = (
             value is not None
@@ -784,7 +817,7 @@ def _table(result: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for key, goal in result["goals"].items():
-        met = "yes" if goal["met"] else "**missed**"
+        met = {True: "yes", False: "**missed**", None: "not run"}[goal["met"]]
         judged = " (judged on the max)" if goal["judged_on"] == "max" else ""
         lines.append(
             f"| `{key}` | {_shown(result, key)} | {goal['goal']}: {goal['what']}{judged} | {met} |"
