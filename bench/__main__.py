@@ -721,7 +721,10 @@ def run(options: Options) -> dict[str, Any]:
             big_url = stack.enter_context(
                 load.fresh_database(options.db, options.pg_url, f"_{options.scale * 10}")
             )
-            _, result["load_10x_s"] = prepare(big_url, options.scale * 10, 0, options)
+            # The history grows with the portfolio: 10N's audit trail padded to 10x N's.
+            _, result["load_10x_s"] = prepare(
+                big_url, options.scale * 10, 10 * options.audit_entries, options
+            )
         csv: dict[str, Any] = {}
         with Server(url) as server, driver.connect(url) as plain:
             result |= findings_figures(server, plain, options, failures)
