@@ -12,6 +12,7 @@ also be given as a `POST /imports` document (`import_document`).
 """
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -171,6 +172,10 @@ ID_TABLES = ("capability", "initiative", "component", "kpi", "measurement")
 
 Row = tuple[Any, ...]
 
+# Initiatives present, row for row, in the portfolio of every scale (after the N others).
+PROBES = ("probe-01", "probe-02", "probe-03", "probe-04", "probe-05")
+PROBE_SEED_OFFSET = 99
+
 
 @dataclass
 class Portfolio:
@@ -248,59 +253,92 @@ def generate(scale: int, *, seed: int = 20261123, with_kpis: bool = True) -> Por
         capabilities.append((key, owner))
 
     component_id = 0
-    start = date(2025, 1, 1)
     for iid in range(1, scale + 1):
-        kind = KINDS[iid % len(KINDS)]
-        status = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
-        sponsor = None if rng.random() < 0.03 else rng.choice(ROLES[:4])
-        subject = rng.choice(SUBJECTS[kind])
-        begins = start + timedelta(days=rng.randint(0, 600))
-        name = f"{rng.choice(ADJECTIVES)} {subject} {iid}"
-        rows["initiative"].append(
-            (
-                iid,
-                f"ini-{iid:06d}",
-                name,
-                kind,
-                status,
-                PORTFOLIOS[iid % len(PORTFOLIOS)],
-                sponsor,
-                f"Improve {subject} outcomes for customers and staff.",
-                f"Customers use the {subject} to get answers without waiting.",
-                "Feasible with the current platform; needs data from the CRM.",
-                rng.randint(1, 5),
-                begins,
-                begins + timedelta(days=rng.randint(30, 720)),
-                f"PMO-{iid}",
-                *stamp,
-            )
+        component_id = _initiative(rng, p, iid, f"ini-{iid:06d}", capabilities, component_id)
+    # The probes: the same few initiatives, row for row, at every scale (their own random
+    # stream, and capabilities among the first ten, which are the same at every scale), so
+    # that an operation on one initiative can be timed on N and on 10N.
+    probe_rng = random.Random(seed + PROBE_SEED_OFFSET)
+    for number, key in enumerate(PROBES, start=1):
+        component_id = _initiative(
+            probe_rng,
+            p,
+            scale + number,
+            key,
+            capabilities[:10],
+            component_id,
+            status="active",
+            label=number,
         )
-        for tag in rng.sample(TAGS, rng.randint(0, 2)):
-            rows["initiative_tag"].append((iid, tag))
-        silo = rng.choice(ROLES) if rng.random() < 0.01 else None
-        for number in range(1, rng.randint(3, 7) + 1):
-            component_id += 1
-            capability, agreed_owner = (
-                rng.choice(capabilities) if rng.random() < 0.6 else (None, None)
-            )
-            component_name = rng.choice(COMPONENT_NAMES)
-            rows["component"].append(
-                (
-                    component_id,
-                    iid,
-                    f"c{number}",
-                    component_name,
-                    capability,
-                    f"{component_name} of {name}.",
-                    *stamp,
-                )
-            )
-            for role, letter in _cells(rng, sponsor, agreed_owner, silo):
-                rows["raci_cell"].append((component_id, role, letter, None, *stamp))
 
     if with_kpis:
         _kpis(rng, p)
     return p
+
+
+def _initiative(
+    rng: random.Random,
+    p: Portfolio,
+    iid: int,
+    key: str,
+    capabilities: list[tuple[str, str | None]],
+    component_id: int,
+    *,
+    status: str | None = None,
+    label: int | None = None,
+) -> int:
+    """One initiative's rows (its tags, components and cells); the last component id used.
+    `label` (default: the id) chooses its kind and portfolio and numbers its name."""
+    rows = p.rows
+    stamp = _stamp()
+    label = iid if label is None else label
+    kind = KINDS[label % len(KINDS)]
+    drawn = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
+    status = status or drawn
+    sponsor = None if rng.random() < 0.03 else rng.choice(ROLES[:4])
+    subject = rng.choice(SUBJECTS[kind])
+    begins = date(2025, 1, 1) + timedelta(days=rng.randint(0, 600))
+    name = f"{rng.choice(ADJECTIVES)} {subject} {label}"
+    rows["initiative"].append(
+        (
+            iid,
+            key,
+            name,
+            kind,
+            status,
+            PORTFOLIOS[label % len(PORTFOLIOS)],
+            sponsor,
+            f"Improve {subject} outcomes for customers and staff.",
+            f"Customers use the {subject} to get answers without waiting.",
+            "Feasible with the current platform; needs data from the CRM.",
+            rng.randint(1, 5),
+            begins,
+            begins + timedelta(days=rng.randint(30, 720)),
+            f"PMO-{label}",
+            *stamp,
+        )
+    )
+    for tag in rng.sample(TAGS, rng.randint(0, 2)):
+        rows["initiative_tag"].append((iid, tag))
+    silo = rng.choice(ROLES) if rng.random() < 0.01 else None
+    for number in range(1, rng.randint(3, 7) + 1):
+        component_id += 1
+        capability, agreed_owner = rng.choice(capabilities) if rng.random() < 0.6 else (None, None)
+        component_name = rng.choice(COMPONENT_NAMES)
+        rows["component"].append(
+            (
+                component_id,
+                iid,
+                f"c{number}",
+                component_name,
+                capability,
+                f"{component_name} of {name}.",
+                *stamp,
+            )
+        )
+        for role, letter in _cells(rng, sponsor, agreed_owner, silo):
+            rows["raci_cell"].append((component_id, role, letter, None, *stamp))
+    return component_id
 
 
 def _kpis(rng: random.Random, p: Portfolio) -> None:
@@ -411,3 +449,103 @@ def import_document(p: Portfolio) -> dict[str, Any]:
         "capabilities": capabilities,
         "initiatives": initiatives,
     }
+
+
+# --- the audit trail -------------------------------------------------------------------
+
+AUDIT_COLUMNS = ("id", "at", "actor", "action", "resource_type", "resource_key", "before", "after")
+AUDIT_START = datetime(2026, 10, 1, tzinfo=UTC)
+AUDIT_ACTOR = "bench-loader"
+_COMPACT = (",", ":")
+
+
+def _state_json(state: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(state, separators=_COMPACT)
+
+
+def audit_rows(p: Portfolio, total: int = 0) -> Iterator[Row]:
+    """The audit trail the API would have written creating the portfolio's initiatives,
+    components and RACI cells (the app's public states, as JSON text), then, while fewer
+    than `total` entries were written, updates of cells' rationale (their letters stay, so
+    the matrix as of any later moment is the portfolio's). Generated lazily: 26 entries per
+    initiative, ~2.6 million at 100,000 initiatives. Every entry is before NOW."""
+    ini_cols = COLUMNS["initiative"]
+    fields = (
+        "name",
+        "kind",
+        "status",
+        "portfolio",
+        "sponsor",
+        "goals",
+        "use_cases",
+        "feasibility",
+        "priority",
+        "start_date",
+        "end_date",
+        "external_ref",
+    )
+    positions = [ini_cols.index(name) for name in fields]
+    tags: dict[int, list[str]] = {}
+    for iid, tag in p.rows["initiative_tag"]:
+        tags.setdefault(iid, []).append(tag)
+    keys = {row[0]: row[1] for row in p.rows["initiative"]}
+    components = {row[0]: (keys[row[1]], row[2]) for row in p.rows["component"]}
+    entry_id = 0
+
+    def entry(action: str, kind: str, key: str, before: str | None, after: str | None) -> Row:
+        nonlocal entry_id
+        entry_id += 1
+        at = AUDIT_START + timedelta(milliseconds=100 * entry_id)
+        return (entry_id, at, AUDIT_ACTOR, action, kind, key, before, after)
+
+    for row in p.rows["initiative"]:
+        state: dict[str, Any] = {"key": row[1]}
+        for name, index in zip(fields, positions, strict=True):
+            value = row[index]
+            state[name] = value.isoformat() if isinstance(value, date) else value
+        state["tags"] = sorted(tags.get(row[0], []))
+        yield entry("create", "initiative", row[1], None, _state_json(state))
+    for cid, _iid, key, name, capability, description, *_ in p.rows["component"]:
+        initiative = components[cid][0]
+        state = {
+            "initiative": initiative,
+            "key": key,
+            "name": name,
+            "capability": capability,
+            "description": description,
+        }
+        yield entry("create", "component", f"{initiative}/{key}", None, _state_json(state))
+
+    def cell_state(cell: Row, rationale: str | None) -> dict[str, Any]:
+        initiative, component = components[cell[0]]
+        return {
+            "initiative": initiative,
+            "component": component,
+            "role": cell[1],
+            "raci": cell[2],
+            "rationale": rationale,
+        }
+
+    def cell_key(cell: Row) -> str:
+        initiative, component = components[cell[0]]
+        return f"{initiative}/{component}/{cell[1]}"
+
+    cells = p.rows["raci_cell"]
+    for cell in cells:
+        yield entry(
+            "create", "raci_cell", cell_key(cell), None, _state_json(cell_state(cell, None))
+        )
+    reviewed = "Reviewed in the quarterly RACI review."
+    index = 0
+    while entry_id < total and cells:
+        cell = cells[index % len(cells)]
+        index += 1
+        yield entry(
+            "update",
+            "raci_cell",
+            cell_key(cell),
+            _state_json(cell_state(cell, None)),
+            _state_json(cell_state(cell, reviewed)),
+        )

@@ -1,26 +1,29 @@
 """Fresh databases for the benchmark, migrated with the project's migrations, and fast loads.
 
+The one module of bench/ that imports the application (`app.migrate`, `app.db`):
+every other module reaches the app's code through this one, or through HTTP.
+
 SQLite: a file in a temporary folder, loaded with the driver's executemany in large
 batches in one transaction. PostgreSQL: a new database on the server (dropped afterwards),
 loaded with COPY, its id sequences moved past the loaded ids and ANALYZEd (autovacuum would
 do the same shortly after a bulk load; SQLite is left as the application leaves it).
 """
 
+import itertools
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.db import migrate
 from app.db.engine import make_engine
-from app.models import Base
-from bench.generate import COLUMNS, ID_TABLES, LOAD_ORDER, Portfolio
+from bench.generate import AUDIT_COLUMNS, COLUMNS, ID_TABLES, LOAD_ORDER, Portfolio, Row
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1/postgres"
 SQLITE_BATCH = 50_000
@@ -135,16 +138,6 @@ def _load_postgresql(engine: Engine, portfolio: Portfolio) -> None:
         connection.exec_driver_sql("ANALYZE")
 
 
-def raw_insert(engine: Engine, portfolio: Portfolio, tables: tuple[str, ...]) -> None:
-    """The same rows with plain SQLAlchemy Core `insert()` executemany, in one transaction:
-    the floor a bulk import is measured against."""
-    with engine.begin() as connection:
-        for table in tables:
-            rows = portfolio.dicts(table)
-            if rows:
-                connection.execute(insert(Base.metadata.tables[table]), rows)
-
-
 def wipe(engine: Engine) -> None:
     """Empty the portfolio tables (and the audit trail); keys, roles and rules stay."""
     with engine.begin() as connection:
@@ -155,3 +148,35 @@ def wipe(engine: Engine) -> None:
                 connection.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608
         extra = ", ".join(f"'{code}'" for code in ("CTO", "COO", "CFO", "CHRO"))
         connection.exec_driver_sql(f"DELETE FROM role WHERE code IN ({extra})")  # noqa: S608
+
+
+def load_audit(engine: Engine, rows: Iterable[Row]) -> int:
+    """Write audit entries (bench.generate.audit_rows) in one transaction, a batch at a
+    time (they are generated lazily); on PostgreSQL the id sequence is moved past them.
+    Returns how many were written."""
+    written = 0
+    columns = ", ".join(AUDIT_COLUMNS)
+    iterator = iter(rows)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy(f"COPY audit_entry ({columns}) FROM STDIN") as copy:
+                for row in iterator:
+                    copy.write_row(row)
+                    written += 1
+            connection.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('audit_entry', 'id'), "
+                "(SELECT coalesce(max(id), 0) + 1 FROM audit_entry), false)"
+            )
+        else:
+            marks = ", ".join("?" for _ in AUDIT_COLUMNS)
+            statement = f"INSERT INTO audit_entry ({columns}) VALUES ({marks})"  # noqa: S608
+            while batch := list(itertools.islice(iterator, SQLITE_BATCH)):
+                connection.exec_driver_sql(
+                    statement, [(i, _sqlite_value(at), *rest) for i, at, *rest in batch]
+                )
+                written += len(batch)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE audit_entry")
+    return written

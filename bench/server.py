@@ -14,6 +14,7 @@ import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 300.0
+MAX_BODY_BYTES = 256 * 1024 * 1024
 # One bootstrap secret per benchmark process: each server start makes its secret the admin
 # key named "bootstrap", so servers sharing a database must share it.
 BOOTSTRAP_SECRET = "bench-" + secrets.token_urlsafe(24)
@@ -34,9 +35,31 @@ def status_kib(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
+def reset_peak(pid: int) -> float:
+    """Reset the process's VmHWM (peak RSS) to its RSS of now (Linux: clear_refs "5");
+    that RSS, in MB."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return status_kib(pid, "VmRSS") / 1024
+
+
+def peak_mb(pid: int) -> float:
+    return status_kib(pid, "VmHWM") / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (/proc/<pid>/stat utime + stime)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0]
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """`uvicorn app.main:app` with RACI_DATABASE_URL and a bootstrap admin key; use as a
-    context manager. `secret` is the admin key, `base_url` ends in /api/v1's parent."""
+    context manager. `secret` is the admin key, `base_url` ends in /api/v1's parent.
+
+    One worker (the default) is one process, `pid`: uvicorn runs no supervisor then."""
+
+    target = "app.main:app"
 
     def __init__(self, database_url: str, *, workers: int = 1) -> None:
         self.database_url = database_url
@@ -64,18 +87,26 @@ class Server:
     def log_text(self) -> str:
         return Path(self._log.name).read_text(errors="replace")
 
-    def start(self) -> "Server":
-        self.port = free_port()
-        env = os.environ | {
+    def environment(self) -> dict[str, str]:
+        return {
             "RACI_DATABASE_URL": self.database_url,
             "RACI_BOOTSTRAP_ADMIN_KEY": self.secret,
             "RACI_LOG_LEVEL": "WARNING",
+            # Room for the re-import of a 10,000-initiative export (~20 MB; default 10 MB).
+            "RACI_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
         }
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def start(self) -> "Server":
+        self.port = free_port()
+        env = os.environ | self.environment()
         command = [
             sys.executable,
             "-m",
             "uvicorn",
-            "app.main:app",
+            self.target,
             "--host",
             "127.0.0.1",
             "--port",
@@ -90,19 +121,20 @@ class Server:
             command, cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                log = self.log_text()[-3000:]
-                self.stop()
-                self.cleanup()
-                raise RuntimeError(f"the server exited at start:\n{log}")
-            try:
-                answer = httpx.get(f"{self.base_url}/readyz", timeout=2)
-                if answer.status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+        # One client for every poll, plain HTTP (verify=False spares loading the CA bundle).
+        with httpx.Client(base_url=self.base_url, timeout=2, verify=False) as poll:  # noqa: S501
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    log = self.log_text()[-3000:]
+                    self.stop()
+                    self.cleanup()
+                    raise RuntimeError(f"the server exited at start:\n{log}")
+                try:
+                    if poll.get("/readyz").status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
         self.stop()
         self.cleanup()
         raise RuntimeError(f"the server was not ready in {READY_TIMEOUT_S:.0f} s")
@@ -131,3 +163,13 @@ class Server:
     ) -> None:
         self.stop()
         self.cleanup()
+
+
+class PeerServer(Server):
+    """bench.peer_app under the same uvicorn settings, over the same database; it accepts
+    the product's keys (the product server must have registered the bootstrap key)."""
+
+    target = "bench.peer_app:app"
+
+    def environment(self) -> dict[str, str]:
+        return {"PEER_DATABASE_URL": self.database_url}
