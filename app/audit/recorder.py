@@ -27,22 +27,18 @@ advisory lock first, so that no entry can become visible with a smaller id than 
 reader has already seen: the change feed (`GET /audit`) never skips a late commit.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
-    SQLColumnExpression,
     Table,
     event,
     inspect,
     select,
-    tuple_,
 )
 from sqlalchemy.orm import (
-    InstrumentedAttribute,
     ORMExecuteState,
     Session,
     SessionTransaction,
@@ -50,12 +46,18 @@ from sqlalchemy.orm import (
 )
 
 from app.audit.models import AuditEntry
-from app.auth.models import ApiKey
-from app.capabilities.models import CAPABILITY_FIELDS, Capability
-from app.components.models import Component
-from app.core.jsonable import jsonable
+from app.audit.states import (
+    PARENT_BY_CHILD_TABLE,
+    PARENT_OF_CHILD,
+    SPEC_BY_MODEL,
+    SPEC_BY_TABLE,
+    SPECS,
+    Identity,
+    chunks,
+    load_states,
+)
 from app.db import dialect
-from app.db.base import Base, utcnow
+from app.db.base import utcnow
 from app.db.bulk import insert_many
 from app.db.changes import (
     AuditAction,
@@ -65,221 +67,10 @@ from app.db.changes import (
     forget_recorded,
     take_recorded,
 )
-from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
-from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
-from app.raci.models import RaciCell
-from app.roles.models import ROLE_FIELDS, Role
-from app.rules.models import RuleSetting
 
 SYSTEM_ACTOR = "system"
 FEED_LOCK = "raci.audit"
-_CHUNK = 500
 _PENDING = "raci.audit.pending"
-
-Identity = tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class ListField:
-    """A list-valued public field kept in child rows, e.g. an initiative's `tags`."""
-
-    child: type[Base]
-    parent_id: InstrumentedAttribute[int]
-    value: SQLColumnExpression[Any]
-    join: tuple[Any, ColumnElement[bool]] | None = None
-
-
-@dataclass(frozen=True)
-class Cascade:
-    """Rows the database deletes (ON DELETE CASCADE) together with their parent."""
-
-    child_type: str
-    parent_id: InstrumentedAttribute[int]
-
-
-@dataclass(frozen=True)
-class ResourceSpec:
-    """How to read a resource's public state: its fields, its key, its child lists."""
-
-    resource_type: ResourceType
-    model: type[Base]
-    fields: Mapping[str, SQLColumnExpression[Any]]
-    key_fields: tuple[str, ...]
-    joins: tuple[tuple[Any, ColumnElement[bool]], ...] = ()
-    lists: Mapping[str, ListField] = field(default_factory=dict)
-    cascades: tuple[Cascade, ...] = ()
-
-    @property
-    def table(self) -> Table:
-        table: Table = self.model.__table__  # type: ignore[assignment]
-        return table
-
-    @property
-    def identity_columns(self) -> tuple[ColumnElement[Any], ...]:
-        return tuple(inspect(self.model).primary_key)
-
-    def key_of(self, fields: Fields) -> str:
-        return "/".join(str(fields[name]) for name in self.key_fields)
-
-
-_ROLE_FIELDS = ("code", *ROLE_FIELDS)
-_CAPABILITY_FIELDS = ("key", *CAPABILITY_FIELDS)
-_INITIATIVE_FIELDS = ("key", *INITIATIVE_FIELDS)
-_KPI_FIELDS = ("key", *KPI_FIELDS)
-
-
-def _columns(model: type[Base], names: Iterable[str]) -> dict[str, SQLColumnExpression[Any]]:
-    return {name: getattr(model, name) for name in names}
-
-
-SPECS: dict[str, ResourceSpec] = {
-    spec.resource_type: spec
-    for spec in (
-        ResourceSpec("role", Role, _columns(Role, _ROLE_FIELDS), ("code",)),
-        ResourceSpec("capability", Capability, _columns(Capability, _CAPABILITY_FIELDS), ("key",)),
-        ResourceSpec(
-            "initiative",
-            Initiative,
-            _columns(Initiative, _INITIATIVE_FIELDS),
-            ("key",),
-            lists={
-                "tags": ListField(InitiativeTag, InitiativeTag.initiative_id, InitiativeTag.tag)
-            },
-            cascades=(Cascade("component", Component.initiative_id),),
-        ),
-        ResourceSpec(
-            "component",
-            Component,
-            {
-                "initiative": Initiative.key,
-                "key": Component.key,
-                "name": Component.name,
-                "capability": Component.capability,
-                "description": Component.description,
-            },
-            ("initiative", "key"),
-            joins=((Initiative, Initiative.id == Component.initiative_id),),
-            cascades=(Cascade("raci_cell", RaciCell.component_id),),
-        ),
-        ResourceSpec(
-            "raci_cell",
-            RaciCell,
-            {
-                "initiative": Initiative.key,
-                "component": Component.key,
-                "role": RaciCell.role,
-                "raci": RaciCell.raci,
-                "rationale": RaciCell.rationale,
-            },
-            ("initiative", "component", "role"),
-            joins=(
-                (Component, Component.id == RaciCell.component_id),
-                (Initiative, Initiative.id == Component.initiative_id),
-            ),
-        ),
-        ResourceSpec(
-            "kpi",
-            Kpi,
-            _columns(Kpi, _KPI_FIELDS),
-            ("key",),
-            lists={
-                "owners": ListField(KpiOwner, KpiOwner.kpi_id, KpiOwner.role),
-                "initiatives": ListField(
-                    KpiInitiative,
-                    KpiInitiative.kpi_id,
-                    Initiative.key,
-                    (Initiative, Initiative.id == KpiInitiative.initiative_id),
-                ),
-            },
-            cascades=(Cascade("measurement", Measurement.kpi_id),),
-        ),
-        ResourceSpec(
-            "measurement",
-            Measurement,
-            {
-                "kpi": Kpi.key,
-                "measured_at": Measurement.measured_at,
-                "value": Measurement.value,
-                "note": Measurement.note,
-            },
-            ("kpi", "measured_at"),
-            joins=((Kpi, Kpi.id == Measurement.kpi_id),),
-        ),
-        ResourceSpec(
-            "rule", RuleSetting, _columns(RuleSetting, ("code", "enabled", "severity")), ("code",)
-        ),
-        # Never the secret's hash: a key is its name and scope.
-        ResourceSpec("api_key", ApiKey, _columns(ApiKey, ("name", "scope")), ("name",)),
-    )
-}
-
-_SPEC_BY_MODEL: dict[type[Any], ResourceSpec] = {spec.model: spec for spec in SPECS.values()}
-_SPEC_BY_TABLE: dict[str, ResourceSpec] = {spec.table.name: spec for spec in SPECS.values()}
-# Child model -> (the parent's spec, the child's column holding the parent's id).
-_PARENT_OF_CHILD: dict[type[Any], tuple[ResourceSpec, InstrumentedAttribute[int]]] = {
-    list_field.child: (spec, list_field.parent_id)
-    for spec in SPECS.values()
-    for list_field in spec.lists.values()
-}
-_PARENT_BY_CHILD_TABLE: dict[str, tuple[ResourceSpec, InstrumentedAttribute[int]]] = {
-    child.__table__.name: parent for child, parent in _PARENT_OF_CHILD.items()
-}
-
-
-def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-def _identity_filter(spec: ResourceSpec, identities: Sequence[Identity]) -> ColumnElement[bool]:
-    columns = spec.identity_columns
-    if len(columns) == 1:
-        return columns[0].in_([identity[0] for identity in identities])
-    return tuple_(*columns).in_(list(identities))
-
-
-def _load(
-    connection: Connection,
-    spec: ResourceSpec,
-    values: Sequence[Any],
-    where: Callable[[Sequence[Any]], ColumnElement[bool]],
-) -> dict[Identity, Fields]:
-    """The public state of the rows of `spec` matching `where`, by identity; batched."""
-    id_columns = spec.identity_columns
-    states: dict[Identity, Fields] = {}
-    for chunk in _chunks(values):
-        stmt = select(*id_columns, *spec.fields.values()).select_from(spec.table)
-        for target, on in spec.joins:
-            stmt = stmt.join(target, on)
-        for row in connection.execute(stmt.where(where(chunk))):
-            identity = tuple(row[: len(id_columns)])
-            states[identity] = {
-                name: jsonable(value)
-                for name, value in zip(spec.fields, row[len(id_columns) :], strict=True)
-            }
-    if spec.lists and states:
-        parent_ids = [identity[0] for identity in states]
-        for name, list_field in spec.lists.items():
-            grouped: dict[Any, list[Any]] = {parent_id: [] for parent_id in parent_ids}
-            for chunk in _chunks(parent_ids):
-                stmt = select(list_field.parent_id, list_field.value)
-                if list_field.join is not None:
-                    stmt = stmt.join(*list_field.join)
-                for parent_id, value in connection.execute(
-                    stmt.where(list_field.parent_id.in_(chunk))
-                ):
-                    grouped[parent_id].append(jsonable(value))
-            for identity, fields in states.items():
-                fields[name] = sorted(grouped[identity[0]])
-    return states
-
-
-def load_states(
-    connection: Connection, resource_type: str, identities: Sequence[Identity]
-) -> dict[Identity, Fields]:
-    """The public state of each of these rows that exists, by identity (primary key tuple)."""
-    spec = SPECS[resource_type]
-    return _load(connection, spec, list(identities), lambda chunk: _identity_filter(spec, chunk))
 
 
 @dataclass
@@ -328,7 +119,7 @@ def _remember_existing(
             child = SPECS[rule.child_type]
             child_ids = [
                 tuple(row)
-                for chunk in _chunks(parent_ids)
+                for chunk in chunks(parent_ids)
                 for row in connection.execute(
                     select(*child.identity_columns).where(rule.parent_id.in_(chunk))
                 )
@@ -339,10 +130,10 @@ def _remember_existing(
 
 def _resource_of(obj: Any, identity: Identity | None) -> tuple[str, Identity] | None:
     """The resource an ORM object's change belongs to: itself, or the parent of a child row."""
-    spec = _SPEC_BY_MODEL.get(type(obj))
+    spec = SPEC_BY_MODEL.get(type(obj))
     if spec is not None:
         return (spec.resource_type, identity) if identity is not None else None
-    parent = _PARENT_OF_CHILD.get(type(obj))
+    parent = PARENT_OF_CHILD.get(type(obj))
     if parent is None:
         return None
     parent_spec, parent_id = parent
@@ -371,7 +162,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     # A new child row of an existing parent (its parent id set directly) changes the parent.
     _remember_existing(
         session,
-        _group(_resource_of(o, None) for o in session.new if type(o) in _PARENT_OF_CHILD),
+        _group(_resource_of(o, None) for o in session.new if type(o) in PARENT_OF_CHILD),
         cascade=False,
     )
 
@@ -379,7 +170,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 def _after_flush(session: Session, _context: Any) -> None:
     pending = _pending(session)
     for obj in session.new:
-        spec = _SPEC_BY_MODEL.get(type(obj))
+        spec = SPEC_BY_MODEL.get(type(obj))
         if spec is None:
             continue
         identity = tuple(inspect(spec.model).primary_key_from_instance(obj))
@@ -396,7 +187,7 @@ def _on_execute(state: ORMExecuteState) -> None:
     if name is None:
         return
     where = statement.whereclause
-    spec = _SPEC_BY_TABLE.get(name)
+    spec = SPEC_BY_TABLE.get(name)
     connection = state.session.connection()
     if spec is not None:
         stmt = select(*spec.identity_columns)
@@ -405,7 +196,7 @@ def _on_execute(state: ORMExecuteState) -> None:
         identities = [tuple(row) for row in connection.execute(stmt)]
         _remember_existing(state.session, {spec.resource_type: identities}, cascade=state.is_delete)
         return
-    parent = _PARENT_BY_CHILD_TABLE.get(name)
+    parent = PARENT_BY_CHILD_TABLE.get(name)
     if parent is not None:
         parent_spec, parent_id = parent
         stmt = select(parent_id).distinct()

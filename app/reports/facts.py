@@ -9,7 +9,6 @@ kind of fact is read only when a rule asks for it.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
@@ -367,40 +366,3 @@ def kpi_facts(session: Session, scope: ReportScope) -> list[KpiFacts]:
             )
         )
     return facts
-
-
-class PortfolioFacts:
-    """The facts the rules read, each loaded on first use and then kept for the request."""
-
-    def __init__(self, session: Session, scope: ReportScope) -> None:
-        self.session = session
-        self.scope = scope
-
-    @cached_property
-    def component_pass(self) -> ComponentPass:
-        return component_pass(self.session, self.scope)
-
-    @property
-    def components(self) -> list[ComponentFacts]:
-        """The components a component rule may report (not every component: see
-        `ComponentPass.flagged`); each rule still checks its own condition."""
-        return self.component_pass.flagged
-
-    @cached_property
-    def initiatives(self) -> list[InitiativeFacts]:
-        return initiative_facts(self.session, self.scope)
-
-    @cached_property
-    def kpis(self) -> list[KpiFacts]:
-        return kpi_facts(self.session, self.scope)
-
-    @property
-    def roles_by_initiative(self) -> dict[str, tuple[str, set[str]]]:
-        """Initiative key -> (its name, its one role), for the initiatives whose cells
-        (on any of their components) name exactly one role."""
-        return self.component_pass.roles_by_initiative
-
-    @property
-    def capability_uses(self) -> dict[str, CapabilityUse]:
-        """Capability key -> the counted initiatives building it and who is accountable."""
-        return self.component_pass.capability_uses

@@ -12,7 +12,8 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.reports.facts import PortfolioFacts, ReportScope
+from app.reports.facts import ReportScope
+from app.reports.portfolio_facts import PortfolioFacts
 from app.rules.catalog import (
     RULE_CODES,
     SEVERITIES,
