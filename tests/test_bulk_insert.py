@@ -9,9 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditEntry
 from app.components.models import Component
-from app.db.bulk import insert_many
+from app.db.bulk import insert_many, insert_rows
 from app.db.engine import Database
-from app.imports.bulk import insert_rows
 from app.initiatives.models import Initiative
 from app.roles.models import Role
 
