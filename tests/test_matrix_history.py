@@ -4,7 +4,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from app.db.engine import Database
 from tests.problems import assert_problem
 
 CHATBOT = {
@@ -85,3 +87,36 @@ def test_at_without_a_zone_is_422(client: TestClient) -> None:
     client.put("/initiatives/support-chatbot", json=CHATBOT)
     naive = (datetime.now(UTC) + timedelta(days=1)).replace(tzinfo=None).isoformat()
     assert_problem(client.get("/initiatives/support-chatbot/raci", params={"at": naive}), 422)
+
+
+def test_the_matrix_at_a_moment_reads_its_initiative_through_the_index(database: Database) -> None:
+    """The key prefix of `?at=` is served by ix_audit_entry_resource: a range on SQLite, LIKE
+    on a text_pattern_ops index on PostgreSQL; neither reads the other initiatives' cells."""
+    from sqlalchemy import func, select
+
+    from app.audit.models import AuditEntry
+    from app.db import dialect
+
+    with database.transaction(write=False) as session:
+        stmt = (
+            select(func.max(AuditEntry.id))
+            .where(
+                AuditEntry.resource_type == "raci_cell",
+                dialect.starts_with(session, AuditEntry.resource_key, "support-chatbot/"),
+            )
+            .group_by(AuditEntry.resource_key)
+        )
+        compiled = stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        explain = "EXPLAIN QUERY PLAN " if dialect.is_sqlite(session) else "EXPLAIN "
+        if not dialect.is_sqlite(session):
+            # An empty table gives the planner no reason to use an index: ask whether it can.
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = " ".join(str(row) for row in session.execute(text(explain + str(compiled))))
+    if dialect.is_sqlite(session):
+        assert (
+            "ix_audit_entry_resource (resource_type=? AND resource_key>? AND resource_key<?)"
+            in plan
+        )
+    else:
+        # The LIKE prefix becomes a range on the pattern-ops index.
+        assert "ix_audit_entry_resource" in plan and "~>=~" in plan, plan

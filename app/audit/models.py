@@ -11,7 +11,16 @@ class AuditEntry(Base):
     """One change to one resource. `id` orders the change feed."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_resource", "resource_type", "resource_key"),)
+    __table_args__ = (
+        # Pattern ops: PostgreSQL serves LIKE 'prefix%' (a matrix `?at=`) only from such an
+        # index, whatever the database's collation; equality lookups use it as well.
+        Index(
+            "ix_audit_entry_resource",
+            "resource_type",
+            "resource_key",
+            postgresql_ops={"resource_key": "text_pattern_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEntry
 from app.components.models import Component
 from app.core.errors import NotFound
+from app.db import dialect
 from app.initiatives.models import Initiative
 from app.raci.models import RaciCell
 from app.roles.models import Role
@@ -104,7 +105,7 @@ def _states_at(
     matches = (
         AuditEntry.resource_key == key
         if exact
-        else AuditEntry.resource_key.startswith(key, autoescape=True)
+        else dialect.starts_with(session, AuditEntry.resource_key, key)
     )
     newest = (
         select(func.max(AuditEntry.id))

@@ -29,9 +29,7 @@ def upgrade() -> None:
     op.add_column("component", sa.Column("group", sa.String(length=200), nullable=True))
     with op.batch_alter_table("raci_cell", recreate="always") as batch:
         batch.drop_constraint(op.f("ck_raci_cell_raci_value"), type_="check")
-        batch.alter_column(
-            "raci", existing_type=sa.String(length=2), type_=sa.String(length=6)
-        )
+        batch.alter_column("raci", existing_type=sa.String(length=2), type_=sa.String(length=6))
         batch.create_check_constraint("raci_value", _NEW_CHECK)
 
 
@@ -40,9 +38,7 @@ def downgrade() -> None:
     op.execute(f"DELETE FROM raci_cell WHERE NOT ({_OLD_CHECK})")  # noqa: S608
     with op.batch_alter_table("raci_cell", recreate="always") as batch:
         batch.drop_constraint(op.f("ck_raci_cell_raci_value"), type_="check")
-        batch.alter_column(
-            "raci", existing_type=sa.String(length=6), type_=sa.String(length=2)
-        )
+        batch.alter_column("raci", existing_type=sa.String(length=6), type_=sa.String(length=2))
         batch.create_check_constraint("raci_value", _OLD_CHECK)
     with op.batch_alter_table("component") as batch:
         batch.drop_column("group")
