@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.audit.models import AuditEntry
 from app.components.models import Component
@@ -285,3 +285,54 @@ def test_two_overlapping_imports_at_once_both_apply_whole(
     # Whichever came last won, wholly: never a mix of the two documents.
     assert priorities in ({5}, {1, 2, 3, 4, 5})
     assert counts(database)[:3] == (7, 13, 22)
+
+
+def test_the_export_keeps_rationales_groups_and_rule_settings_through_an_import(
+    client: TestClient, admin: TestClient, database: Database
+) -> None:
+    client.post("/imports", json=demo())
+    cell = "/initiatives/support-chatbot/components/nlu/raci/CIO"
+    assert client.put(cell, json={"raci": "AR", "rationale": "Runs the NLU platform"}).is_success
+    component = client.get("/initiatives/support-chatbot/components/nlu").json()
+    component["group"] = "Build"
+    assert client.put("/initiatives/support-chatbot/components/nlu", json=component).is_success
+    patch = {"Content-Type": "application/merge-patch+json"}
+    assert admin.patch(
+        "/rules/MULTIPLE_ACCOUNTABLE", json={"severity": "low"}, headers=patch
+    ).is_success
+    assert admin.patch("/rules/OWNER_DRIFT", json={"enabled": False}, headers=patch).is_success
+    exported = client.get("/export").json()
+    assert exported["rules"] == [
+        {"code": "MULTIPLE_ACCOUNTABLE", "enabled": True, "severity": "low"},
+        {"code": "OWNER_DRIFT", "enabled": False, "severity": "low"},
+    ]
+    findings = client.get("/reports/findings", params={"as_of": "2026-11-23"}).json()["findings"]
+    document = client.get("/initiatives/support-chatbot", params={"expand": "components"}).json()
+
+    wipe_portfolio(database.engine)
+    with database.engine.begin() as connection:
+        connection.execute(text("DELETE FROM rule_setting"))
+    assert client.post("/imports", json=exported).json()["rules"]["updated"] == 2
+    assert (
+        client.get("/reports/findings", params={"as_of": "2026-11-23"}).json()["findings"]
+        == findings
+    )
+    again = client.get("/initiatives/support-chatbot", params={"expand": "components"}).json()
+    nlu = next(c for c in again["components"] if c["key"] == "nlu")
+    assert nlu["group"] == "Build"
+    assert nlu["rationales"] == {"CIO": "Runs the NLU platform"}
+    assert [c["raci"] for c in again["components"]] == [c["raci"] for c in document["components"]]
+    assert client.get("/export").json() == exported
+    assert client.post("/imports", json=exported).json()["rules"] == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 2,
+        "deleted": 0,
+    }
+
+
+def test_a_rule_named_twice_in_an_import_is_a_422_and_changes_nothing(client: TestClient) -> None:
+    body = {"rules": [{"code": "OWNER_DRIFT", "enabled": False}, {"code": "OWNER_DRIFT"}]}
+    problem = assert_problem(client.post("/imports", json=body), 422)
+    assert problem["errors"][0]["loc"][:3] == ["body", "rules", 1]
+    assert client.get("/rules/OWNER_DRIFT").json()["enabled"] is True

@@ -17,6 +17,7 @@ from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
 from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
 from app.roles.models import ROLE_FIELDS, Role
+from app.rules.service import changed_settings
 
 Document = dict[str, Any]
 
@@ -124,4 +125,5 @@ def export_document(session: Session) -> Document:
         "initiatives": initiatives,
         "kpis": kpis,
         "measurements": dict(measurements),
+        "rules": [setting.model_dump() for setting in changed_settings(session)],
     }

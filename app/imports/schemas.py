@@ -10,6 +10,7 @@ from app.core.schemas import WriteModel
 from app.initiatives.schemas import InitiativeDocument
 from app.kpis.schemas import KpiCreate, MeasurementCreate
 from app.roles.schemas import RoleCreate
+from app.rules.schemas import RuleSettingDocument
 
 MAX_ITEMS = 100_000
 
@@ -53,6 +54,13 @@ class ImportDocument(WriteModel):
         "is unchanged; with another value it is an error.",
         examples=[{"csat": [{"value": 74, "measured_at": "2026-10-31T00:00:00Z"}]}],
     )
+    rules: list[RuleSettingDocument] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Rule settings (`PATCH /rules/{code}`): the export lists the rules whose "
+        "settings differ from their defaults, so that both servers give the same findings.",
+        examples=[[{"code": "MULTIPLE_ACCOUNTABLE", "enabled": True, "severity": "low"}]],
+    )
 
 
 class Counts(BaseModel):
@@ -74,6 +82,7 @@ class ImportResult(BaseModel):
     raci_cells: Counts = Field(default_factory=Counts)
     kpis: Counts = Field(default_factory=Counts)
     measurements: Counts = Field(default_factory=Counts)
+    rules: Counts = Field(default_factory=Counts)
 
 
 class SheetSummary(BaseModel):

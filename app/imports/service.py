@@ -28,6 +28,7 @@ from app.initiatives.schemas import InitiativeDocument
 from app.initiatives.stored import Stored
 from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.roles.models import ROLE_FIELDS, Role
+from app.rules.service import apply_settings
 
 # Enough to fix a document in one round; the count of the rest is in `detail`.
 MAX_REPORTED_ERRORS = 1_000
@@ -53,6 +54,8 @@ def import_document(session: Session, document: ImportDocument) -> ImportResult:
     importer.initiatives(document.initiatives)
     importer.kpis(document)
     importer.measurements(document)
+    changed, unchanged = apply_settings(session, document.rules)
+    importer.result.rules.updated, importer.result.rules.unchanged = changed, unchanged
     record(session, importer.audit)
     return importer.result
 

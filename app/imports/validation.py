@@ -34,6 +34,7 @@ def document_errors(document: ImportDocument, state: PortfolioState) -> list[Pro
     problems += _duplicates("capabilities", (c.key for c in document.capabilities), "key")
     problems += _duplicates("initiatives", (i.key for i in document.initiatives), "key")
     problems += _duplicates("kpis", (kpi.key for kpi in document.kpis), "key")
+    problems += _duplicates("rules", (rule.code for rule in document.rules), "code")
 
     roles = set(state.roles) | {role.code for role in document.roles}
     capabilities = set(state.capabilities) | {c.key for c in document.capabilities}

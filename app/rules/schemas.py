@@ -19,6 +19,17 @@ class RulePatch(WriteModel):
     )
 
 
+class RuleSettingDocument(WriteModel):
+    """A rule's settings in an import document (and the export): whether it is on, and the
+    severity its findings carry."""
+
+    code: RuleCode = Field(examples=["MULTIPLE_ACCOUNTABLE"])
+    enabled: bool = Field(default=True, strict=True)
+    severity: Severity | None = Field(
+        default=None, description="Null: the rule's default severity.", examples=["low"]
+    )
+
+
 class RuleRead(VersionedRead):
     code: RuleCode = Field(examples=["UNOWNED_COMPONENT"])
     title: str = Field(examples=["Unowned component"])

@@ -1,5 +1,6 @@
 """Rule settings: which findings rules are on, and the severity their findings carry."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from app.db.base import utcnow
 from app.db.writes import assign, insert_new
 from app.rules.catalog import CATALOG, RULES_BY_CODE, Rule
 from app.rules.models import RuleSetting
+from app.rules.schemas import RuleSettingDocument
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,29 @@ def patch_rule(session: Session, code: str, patch: dict[str, Any], if_match: IfM
     assign(setting, values)
     session.flush()
     return _state(rule, setting)
+
+
+def apply_settings(session: Session, settings: Sequence[RuleSettingDocument]) -> tuple[int, int]:
+    """Make each named rule's settings what the document says (an import); how many rules
+    changed and how many were already so. Audited like PATCH /rules/{code} (the same write)."""
+    changed = unchanged = 0
+    states = rule_states(session)
+    for setting in settings:
+        rule = RULES_BY_CODE[setting.code]
+        wanted = {"enabled": setting.enabled, "severity": setting.severity or rule.default_severity}
+        state = states[setting.code]
+        if (state.enabled, state.severity) == (wanted["enabled"], wanted["severity"]):
+            unchanged += 1
+            continue
+        patch_rule(session, setting.code, wanted, IfMatch(None))
+        changed += 1
+    return changed, unchanged
+
+
+def changed_settings(session: Session) -> list[RuleSettingDocument]:
+    """The rules whose settings differ from their defaults, by code (the export)."""
+    return [
+        RuleSettingDocument(code=state.code, enabled=state.enabled, severity=state.severity)
+        for state in sorted(rule_states(session).values(), key=lambda state: state.code)
+        if not state.enabled or state.severity != RULES_BY_CODE[state.code].default_severity
+    ]
