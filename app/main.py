@@ -35,6 +35,7 @@ from app.raci.router import router as raci_router
 from app.reports.router import router as reports_router
 from app.roles.router import router as roles_router
 from app.rules.router import router as rules_router
+from app.waivers.router import router as waivers_router
 from app.wiring import open_database, wire
 
 log = logging.getLogger("raci")
@@ -68,6 +69,10 @@ TAGS = [
         "description": "Findings (gaps, overlaps, silos, drift, KPIs) and workload.",
     },
     {"name": "rules", "description": "Switch findings rules on or off, change their severity."},
+    {
+        "name": "waivers",
+        "description": "Findings accepted knowingly, with the rationale: left out of the reports.",
+    },
     {"name": "imports", "description": "Whole-portfolio pushes from PMO tools, all or nothing."},
     {"name": "audit", "description": "Who changed what, when: a change feed."},
     {"name": "keys", "description": "API keys (admin scope)."},
@@ -87,6 +92,7 @@ def _api_router() -> APIRouter:
         kpis_router,
         reports_router,
         rules_router,
+        waivers_router,
         imports_router,
         audit_router,
         keys_router,
