@@ -32,6 +32,7 @@ from app.observability import metrics
 from app.observability.logging import configure_if_unconfigured
 from app.observability.middleware import ObservabilityMiddleware
 from app.raci.router import router as raci_router
+from app.renames.router import router as renames_router
 from app.reports.router import router as reports_router
 from app.roles.router import router as roles_router
 from app.rules.router import router as rules_router
@@ -93,6 +94,7 @@ def _api_router() -> APIRouter:
         reports_router,
         rules_router,
         waivers_router,
+        renames_router,
         imports_router,
         audit_router,
         keys_router,
