@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __doc__ as package_doc
-from app import openapi
+from app import docs, openapi
 from app.audit.router import router as audit_router
 from app.auth.resolver import KeyResolver
 from app.capabilities.router import router as capabilities_router
@@ -137,7 +137,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+        # Swagger UI and ReDoc come from this server (app.docs), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = wire(database) if database is not None else open_database(settings)
@@ -172,6 +174,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # The read-only dashboard in the browser, and the CSS and images it loads (no CDN).
     app.include_router(dashboard_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    docs.install(app)
 
     app.openapi = lambda: openapi.build(app)  # type: ignore[method-assign]
     return app

@@ -12,7 +12,6 @@ from app.core.http import (
     PUT_RESPONSES,
     READ_PROBLEMS,
     WRITE_PROBLEMS,
-    KeyPath,
     created_at_location,
     problems,
     put_status,
@@ -37,6 +36,12 @@ from app.kpis.schemas import (
 from app.kpis.status import KpiStatus
 
 router = APIRouter(prefix="/kpis", tags=["kpis"])
+
+KpiKey = Annotated[
+    str,
+    StringConstraints(pattern=KEY_PATTERN, max_length=64),
+    Path(description="The KPI's key.", examples=["csat"]),
+]
 
 AsOfQuery = Annotated[
     IsoDate | None,
@@ -144,7 +149,7 @@ def create_kpi(body: KpiCreate, session: SessionDep, _: WriteKey, response: Resp
 
 @router.get("/{key}", summary="Get a KPI", responses=problems(*ONE_PROBLEMS))
 def get_kpi(
-    key: KeyPath, session: SessionDep, _: ReadKey, response: Response, as_of: AsOfQuery = None
+    key: KpiKey, session: SessionDep, _: ReadKey, response: Response, as_of: AsOfQuery = None
 ) -> KpiRead:
     """One KPI with its newest measurement and status as of `as_of`; its version is the ETag."""
     view = service.get_kpi(session, key, as_of or _today())
@@ -158,7 +163,7 @@ def get_kpi(
     responses={**PUT_RESPONSES, **problems(*CHANGE_PROBLEMS)},
 )
 def put_kpi(
-    key: KeyPath,
+    key: KpiKey,
     body: KpiReplace,
     session: SessionDep,
     _: WriteKey,
@@ -177,7 +182,7 @@ def put_kpi(
 
 @router.patch("/{key}", summary="Update a KPI", responses=problems(*CHANGE_PROBLEMS))
 def patch_kpi(
-    key: KeyPath,
+    key: KpiKey,
     body: Annotated[KpiPatch, Body(media_type="application/merge-patch+json")],
     session: SessionDep,
     _: WriteKey,
@@ -196,7 +201,7 @@ def patch_kpi(
 @router.delete(
     "/{key}", status_code=204, summary="Delete a KPI", responses=problems(*CHANGE_PROBLEMS)
 )
-def delete_kpi(key: KeyPath, session: SessionDep, _: WriteKey, if_match: IfMatchDep) -> None:
+def delete_kpi(key: KpiKey, session: SessionDep, _: WriteKey, if_match: IfMatchDep) -> None:
     """Delete a KPI together with its measurements. Honours If-Match."""
     service.delete_kpi(session, key, if_match)
 
@@ -209,7 +214,7 @@ def _measurement_location(key: str, measurement: Measurement) -> str:
     "/{key}/measurements", summary="List a KPI's measurements", responses=problems(*ONE_PROBLEMS)
 )
 def list_measurements(
-    key: KeyPath, session: SessionDep, _: ReadKey, page: PageDep
+    key: KpiKey, session: SessionDep, _: ReadKey, page: PageDep
 ) -> Page[MeasurementRead]:
     """The KPI's measurements, oldest first (by `measured_at`). 404 for an unknown KPI."""
     rows, next_cursor = measurements.list_measurements(session, key, page)
@@ -228,7 +233,7 @@ def list_measurements(
     },
 )
 def record_measurement(
-    key: KeyPath, body: MeasurementCreate, session: SessionDep, _: WriteKey, response: Response
+    key: KpiKey, body: MeasurementCreate, session: SessionDep, _: WriteKey, response: Response
 ) -> MeasurementRead:
     """Record a reading of the KPI; the newest one by `measured_at` becomes its `latest`.
 
@@ -252,7 +257,7 @@ def record_measurement(
     responses=problems(*ONE_PROBLEMS),
 )
 def get_measurement(
-    key: KeyPath, measured_at: MeasuredAtPath, session: SessionDep, _: ReadKey, response: Response
+    key: KpiKey, measured_at: MeasuredAtPath, session: SessionDep, _: ReadKey, response: Response
 ) -> MeasurementRead:
     """The KPI's measurement taken at exactly `measured_at` (the `Location` of its POST); its
     version is the ETag. 404 for an unknown KPI or no reading at that moment."""
@@ -267,7 +272,7 @@ def get_measurement(
     responses={**PUT_RESPONSES, **problems(*CHANGE_PROBLEMS)},
 )
 def put_measurement(
-    key: KeyPath,
+    key: KpiKey,
     measured_at: MeasuredAtPath,
     body: MeasurementReplace,
     session: SessionDep,
@@ -299,7 +304,7 @@ def put_measurement(
     responses=problems(*CHANGE_PROBLEMS),
 )
 def delete_measurement(
-    key: KeyPath,
+    key: KpiKey,
     measured_at: MeasuredAtPath,
     session: SessionDep,
     _: WriteKey,

@@ -49,8 +49,8 @@ class KpiFields(WriteModel):
     initiatives: list[Key] = Field(
         default_factory=list,
         max_length=MAX_INITIATIVES,
-        description="Keys of the initiatives the KPI serves.",
-        examples=[["support-chatbot", "customer-360"]],
+        description='Keys of existing initiatives the KPI serves, e.g. `["support-chatbot"]`.',
+        examples=[[]],
     )
 
 

@@ -2,7 +2,8 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Path, Response
+from pydantic import BeforeValidator, StringConstraints
 from sqlalchemy import select
 
 from app.components.models import Component
@@ -13,10 +14,10 @@ from app.core.http import (
     CHANGE_PROBLEMS,
     ComponentKeyPath,
     KeyPath,
-    RoleCodePath,
     problems,
     set_etag,
 )
+from app.core.identifiers import ROLE_CODE_INPUT_PATTERN, ROLE_CODE_PATTERN, upper_if_str
 from app.deps import IfMatchDep, SessionDep, WriteKey
 from app.initiatives.schemas import InitiativeRead
 from app.initiatives.service import read_initiative
@@ -26,6 +27,24 @@ from app.roles.models import Role
 from app.roles.schemas import RoleRead
 
 router = APIRouter()
+
+
+def _role_path(example: str) -> Any:
+    """A role code in the path, with an example that works on a new database."""
+    return Annotated[
+        str,
+        BeforeValidator(upper_if_str),
+        StringConstraints(pattern=ROLE_CODE_PATTERN, max_length=16),
+        Path(
+            description="A role code; lower case is accepted.",
+            examples=[example],
+            json_schema_extra={"pattern": ROLE_CODE_INPUT_PATTERN},
+        ),
+    ]
+
+
+RenamedRole = _role_path("CDO")
+MergedRole = _role_path("CDO")
 
 _RENAMED: dict[int | str, dict[str, Any]] = {
     200: {"description": "Renamed (or already so named: nothing changed)."}
@@ -51,7 +70,7 @@ def _role(session: SessionDep, code: str, response: Response) -> RoleRead:
     responses={**_RENAMED, **problems(*CHANGE_PROBLEMS)},
 )
 def rename_role(
-    code: RoleCodePath,
+    code: RenamedRole,  # type: ignore[valid-type]
     body: Annotated[RoleRename, Body(openapi_examples={"rename": {"value": {"code": "CDAO"}}})],
     session: SessionDep,
     _: WriteKey,
@@ -80,8 +99,8 @@ def rename_role(
     responses={**_MERGED, **problems(*CHANGE_PROBLEMS)},
 )
 def merge_role(
-    code: RoleCodePath,
-    body: Annotated[RoleMerge, Body(openapi_examples={"merge": {"value": {"into": "CIO"}}})],
+    code: MergedRole,  # type: ignore[valid-type]
+    body: Annotated[RoleMerge, Body(openapi_examples={"merge": {"value": {"into": "CEO"}}})],
     session: SessionDep,
     _: WriteKey,
     if_match: IfMatchDep,

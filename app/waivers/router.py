@@ -3,7 +3,8 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
+from pydantic import StringConstraints
 
 from app.core.http import (
     CHANGE_PROBLEMS,
@@ -11,13 +12,12 @@ from app.core.http import (
     PUT_RESPONSES,
     READ_PROBLEMS,
     WRITE_PROBLEMS,
-    KeyPath,
     created_at_location,
     problems,
     put_status,
     set_etag,
 )
-from app.core.identifiers import Key
+from app.core.identifiers import KEY_PATTERN, Key
 from app.core.schemas import Page
 from app.db.base import utcnow
 from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
@@ -32,6 +32,12 @@ from app.waivers.schemas import (
 )
 
 router = APIRouter(prefix="/waivers", tags=["waivers"])
+
+WaiverKey = Annotated[
+    str,
+    StringConstraints(pattern=KEY_PATTERN, max_length=64),
+    Path(description="The waiver's key.", examples=["chatbot-kpis-later"]),
+]
 
 
 def _today() -> date:
@@ -100,7 +106,7 @@ def create_waiver(
 
 
 @router.get("/{key}", summary="Get a waiver", responses=problems(*ONE_PROBLEMS))
-def get_waiver(key: KeyPath, session: SessionDep, _: ReadKey, response: Response) -> WaiverRead:
+def get_waiver(key: WaiverKey, session: SessionDep, _: ReadKey, response: Response) -> WaiverRead:
     """One waiver, with its version as the ETag."""
     waiver = service.get_waiver(session, key)
     set_etag(response, waiver.version)
@@ -113,7 +119,7 @@ def get_waiver(key: KeyPath, session: SessionDep, _: ReadKey, response: Response
     responses={**PUT_RESPONSES, **problems(*CHANGE_PROBLEMS)},
 )
 def put_waiver(
-    key: KeyPath,
+    key: WaiverKey,
     body: WaiverReplace,
     session: SessionDep,
     principal: WriteKey,
@@ -129,7 +135,7 @@ def put_waiver(
 
 @router.patch("/{key}", summary="Update or expire a waiver", responses=problems(*CHANGE_PROBLEMS))
 def patch_waiver(
-    key: KeyPath,
+    key: WaiverKey,
     body: Annotated[WaiverPatch, Body(media_type="application/merge-patch+json")],
     session: SessionDep,
     _: WriteKey,
@@ -146,7 +152,7 @@ def patch_waiver(
 @router.delete(
     "/{key}", status_code=204, summary="Delete a waiver", responses=problems(*CHANGE_PROBLEMS)
 )
-def delete_waiver(key: KeyPath, session: SessionDep, _: WriteKey, if_match: IfMatchDep) -> None:
+def delete_waiver(key: WaiverKey, session: SessionDep, _: WriteKey, if_match: IfMatchDep) -> None:
     """Remove a waiver; its finding is reported again. Honours If-Match. (To keep the record,
     expire it instead.)"""
     service.delete_waiver(session, key, if_match)

@@ -24,14 +24,16 @@ class WaiverFields(WriteModel):
 
     read_only_fields: ClassVar[frozenset[str]] = ALWAYS_READ_ONLY | {"created_by", "active"}
 
-    rule: WaivedRule = Field(description="The finding's rule.", examples=["MULTIPLE_ACCOUNTABLE"])
+    rule: WaivedRule = Field(description="The finding's rule.", examples=["NO_JOINT_KPI"])
     initiative: Key | None = Field(
-        default=None, description="The finding's initiative, if it names one.", examples=["pilot"]
+        default=None,
+        description="The finding's initiative, if it names one.",
+        examples=["support-chatbot"],
     )
     component: Key | None = Field(
         default=None,
         description="The finding's component (within `initiative`), if it names one.",
-        examples=["design"],
+        examples=[None],
     )
     capability: Key | None = Field(
         default=None, description="The finding's capability, if it names one.", examples=[None]
@@ -41,7 +43,7 @@ class WaiverFields(WriteModel):
     )
     rationale: Rationale = Field(
         description="Why the finding is accepted: the decision, who took it, until when.",
-        examples=["Co-ownership agreed by the steering committee on 2026-11-20 until launch."],
+        examples=["Pilot measured on the contact centre's KPIs until launch (board, 2026-11-20)."],
     )
     expires_on: IsoDate | None = Field(
         default=None,
@@ -53,13 +55,13 @@ class WaiverFields(WriteModel):
 class WaiverCreate(WaiverFields):
     """A new waiver."""
 
-    key: Key = Field(examples=["pilot-design-co-owned"])
+    key: Key = Field(examples=["chatbot-kpis-later"])
 
 
 class WaiverReplace(WaiverFields):
     """The whole waiver. `key` may be left out; if given it must match the URL."""
 
-    key: Key | None = Field(default=None, examples=["pilot-design-co-owned"])
+    key: Key | None = Field(default=None, examples=["chatbot-kpis-later"])
 
 
 if TYPE_CHECKING:  # mypy cannot see through a generated model
