@@ -134,7 +134,7 @@ def _safe_url(url: str) -> str:
         return url
 
 
-def database_source(settings: Settings) -> str:
+def database_source() -> str:
     """Where the database URL came from: the environment, a `.env` file in this folder, or
     the default (a SQLite file in this folder)."""
     if os.environ.get("RACI_DATABASE_URL"):
@@ -157,7 +157,7 @@ def describe_database(settings: Settings) -> str:
         file = parsed.database
         if file and file != ":memory:" and not file.startswith("file:"):
             url = f"sqlite:///{Path(file).resolve()}"
-    return f"Database: {url} ({database_source(settings)})"
+    return f"Database: {url} ({database_source()})"
 
 
 @contextmanager

@@ -29,22 +29,17 @@ from app.roles.schemas import RoleRead
 router = APIRouter()
 
 
-def _role_path(example: str) -> Any:
-    """A role code in the path, with an example that works on a new database."""
-    return Annotated[
-        str,
-        BeforeValidator(upper_if_str),
-        StringConstraints(pattern=ROLE_CODE_PATTERN, max_length=16),
-        Path(
-            description="A role code; lower case is accepted.",
-            examples=[example],
-            json_schema_extra={"pattern": ROLE_CODE_INPUT_PATTERN},
-        ),
-    ]
-
-
-RenamedRole = _role_path("CDO")
-MergedRole = _role_path("CDO")
+# A role every new database has, and that no other example relies on.
+RoleToRename = Annotated[
+    str,
+    BeforeValidator(upper_if_str),
+    StringConstraints(pattern=ROLE_CODE_PATTERN, max_length=16),
+    Path(
+        description="A role code; lower case is accepted.",
+        examples=["CDO"],
+        json_schema_extra={"pattern": ROLE_CODE_INPUT_PATTERN},
+    ),
+]
 
 _RENAMED: dict[int | str, dict[str, Any]] = {
     200: {"description": "Renamed (or already so named: nothing changed)."}
@@ -70,7 +65,7 @@ def _role(session: SessionDep, code: str, response: Response) -> RoleRead:
     responses={**_RENAMED, **problems(*CHANGE_PROBLEMS)},
 )
 def rename_role(
-    code: RenamedRole,  # type: ignore[valid-type]
+    code: RoleToRename,
     body: Annotated[RoleRename, Body(openapi_examples={"rename": {"value": {"code": "CDAO"}}})],
     session: SessionDep,
     _: WriteKey,
@@ -99,7 +94,7 @@ def rename_role(
     responses={**_MERGED, **problems(*CHANGE_PROBLEMS)},
 )
 def merge_role(
-    code: MergedRole,  # type: ignore[valid-type]
+    code: RoleToRename,
     body: Annotated[RoleMerge, Body(openapi_examples={"merge": {"value": {"into": "CEO"}}})],
     session: SessionDep,
     _: WriteKey,
