@@ -9,6 +9,7 @@ To add a command, decorate a function with `@cli.command()` (or group several un
 """
 
 import logging
+import os
 import re
 import signal
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from alembic.util import CommandError
+from dotenv import dotenv_values
 from pydantic import ValidationError
 from rich.console import Console
 from rich.panel import Panel
@@ -31,7 +33,7 @@ from app.core.errors import DomainError
 from app.core.identifiers import KEY_PATTERN
 from app.db import migrate
 from app.db.engine import Database
-from app.demo import load_demo
+from app.demo import load_demo, remove_demo
 from app.keys import service as keys_service
 from app.keys.schemas import ApiKeyCreate
 from app.keys.service import FIRST_ADMIN_KEY_NAME
@@ -132,6 +134,32 @@ def _safe_url(url: str) -> str:
         return url
 
 
+def database_source() -> str:
+    """Where the database URL came from: the environment, a `.env` file in this folder, or
+    the default (a SQLite file in this folder)."""
+    if os.environ.get("RACI_DATABASE_URL"):
+        return "from RACI_DATABASE_URL"
+    env_file = Path(".env")
+    if env_file.is_file() and dotenv_values(env_file).get("RACI_DATABASE_URL"):
+        return f"from {env_file.resolve()}"
+    return f"the default: raci.db in this folder ({Path.cwd()}); set RACI_DATABASE_URL to choose"
+
+
+def describe_database(settings: Settings) -> str:
+    """`Database: <url> (<where that comes from>)`, with a SQLite file shown by its full path
+    (a relative one depends on the folder a command runs in)."""
+    url = _safe_url(settings.database_url)
+    try:
+        parsed = make_url(settings.database_url)
+    except ArgumentError:
+        parsed = None
+    if parsed is not None and parsed.get_backend_name() == "sqlite":
+        file = parsed.database
+        if file and file != ":memory:" and not file.startswith("file:"):
+            url = f"sqlite:///{Path(file).resolve()}"
+    return f"Database: {url} ({database_source()})"
+
+
 @contextmanager
 def _open_database(settings: Settings) -> Iterator[Database]:
     database = open_database(settings.model_copy(update={"db_pool_size": 1}))
@@ -220,20 +248,45 @@ def serve(
 
 
 @cli.command()
-def demo() -> None:
+def demo(
+    remove: Annotated[
+        bool,
+        typer.Option(
+            "--remove",
+            help="Take the demo out again: only what the demo created (its initiatives, "
+            "capabilities, KPIs and their measurements), nothing of yours.",
+        ),
+    ] = False,
+) -> None:
     """Load the demo portfolio (seven initiatives, their capabilities and KPIs) into the
     database, migrating it first: every kind of finding shows at once. Loading it again
-    changes nothing."""
+    changes nothing. Says which database it wrote to, and where that choice comes from."""
     with reported_errors():
         settings = load_settings()
         migrate.upgrade(settings.database_url)
         with _open_database(settings) as database, database.transaction() as session:
-            result = load_demo(session)
+            if remove:
+                removed = remove_demo(session)
+            else:
+                result = load_demo(session)
+    # Once it worked: a failure stays one line (which already names the database).
+    err.print(describe_database(settings))
+    if remove:
+        total = sum(len(keys) for keys in removed.values())
+        if not total:
+            err.print("No demo data to remove: nothing the demo created is left.")
+            return
+        table = Table("resource", "removed", title="Demo portfolio removed")
+        for resource, keys in removed.items():
+            table.add_row(resource, ", ".join(keys) or "-")
+        err.print(table)
+        return
     table = Table("resource", "created", "updated", "unchanged", title="Demo portfolio loaded")
     for resource, counts in result:
         table.add_row(resource, str(counts.created), str(counts.updated), str(counts.unchanged))
     err.print(table)
     err.print("See the findings: GET /api/v1/reports/findings, or /dashboard in a browser.")
+    err.print("Take it out again with: raci demo --remove")
 
 
 @contextmanager
@@ -327,6 +380,7 @@ def keys_create(
                     )
             except IntegrityError as exc:
                 raise CliError(f"An API key named '{name}' already exists") from exc
+    err.print(describe_database(settings))
     err.print(f"Created API key '{name}' with the {scope} scope; its secret is shown only once:")
     print(secret)
 
@@ -342,6 +396,7 @@ def keys_list() -> None:
                 (key.name, key.scope, key.created_at, key.last_used_at)
                 for key in keys_service.list_keys(session)
             ]
+    err.print(describe_database(settings))
     if not rows:
         err.print("No API keys. Create one with: raci keys create NAME --scope admin")
         return
@@ -364,6 +419,7 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
         _require_migrated(settings)
         with _open_database(settings) as database, database.transaction() as session:
             keys_service.revoke_key(session, name)
+    err.print(describe_database(settings))
     out.print(f"Revoked API key '{name}'.")
 
 

@@ -2,10 +2,16 @@
 
 from importlib.resources import files
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit.models import AuditEntry
+from app.capabilities import service as capabilities_service
+from app.core.preconditions import IfMatch
 from app.imports.schemas import ImportDocument, ImportResult
 from app.imports.service import import_document
+from app.initiatives import service as initiatives_service
+from app.kpis import service as kpis_service
 
 DEMO_ACTOR = "demo"
 
@@ -18,6 +24,57 @@ def demo_document() -> ImportDocument:
 
 
 def load_demo(session: Session) -> ImportResult:
-    """Import the demo portfolio; loading it twice changes nothing the second time."""
+    """Import the demo portfolio; loading it twice changes nothing the second time. Its rows
+    are attributed to the `demo` actor, which is how `remove_demo` knows them."""
     session.info.setdefault("actor", DEMO_ACTOR)
     return import_document(session, demo_document())
+
+
+DEMO_RESOURCES = ("kpi", "initiative", "capability")
+"""What the demo creates, in the order it is taken out again (what refers first)."""
+
+
+def remove_demo(session: Session) -> dict[str, list[str]]:
+    """Take the demo out again: the KPIs (with their measurements), initiatives (with their
+    components and cells) and capabilities that the demo created, as the audit trail tells
+    (created by the `demo` actor) and that are still there. Rows anybody else created, even
+    with a key the demo also uses, are left alone.
+
+    Each goes through its domain's delete, so that the audit trail records it; a demo row
+    that something of the user still refers to (a KPI of theirs serving a demo initiative)
+    is a 409 naming it, and nothing is removed. Answers the keys removed, by resource type.
+    """
+    document = demo_document()
+    shipped = {
+        "kpi": {kpi.key for kpi in document.kpis},
+        "initiative": {initiative.key for initiative in document.initiatives},
+        "capability": {capability.key for capability in document.capabilities},
+    }
+    created = session.execute(
+        select(AuditEntry.resource_type, AuditEntry.resource_key)
+        .where(
+            AuditEntry.actor == DEMO_ACTOR,
+            AuditEntry.action == "create",
+            AuditEntry.resource_type.in_(DEMO_RESOURCES),
+        )
+        .distinct()
+    )
+    by_type: dict[str, set[str]] = {kind: set() for kind in DEMO_RESOURCES}
+    for resource_type, key in created:
+        if key in shipped[resource_type]:
+            by_type[resource_type].add(key)
+    removed: dict[str, list[str]] = {kind: [] for kind in DEMO_RESOURCES}
+    no_precondition = IfMatch(None)
+    for key in sorted(by_type["kpi"]):
+        if kpis_service.find_kpi(session, key) is not None:
+            kpis_service.delete_kpi(session, key, no_precondition)
+            removed["kpi"].append(key)
+    for key in sorted(by_type["initiative"]):
+        if initiatives_service.find_initiative(session, key) is not None:
+            initiatives_service.delete_initiative(session, key, no_precondition)
+            removed["initiative"].append(key)
+    for key in sorted(by_type["capability"]):
+        if capabilities_service.find_capability(session, key) is not None:
+            capabilities_service.delete_capability(session, key, no_precondition)
+            removed["capability"].append(key)
+    return removed

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __doc__ as package_doc
-from app import openapi
+from app import docs, openapi
 from app.audit.router import router as audit_router
 from app.auth.resolver import KeyResolver
 from app.capabilities.router import router as capabilities_router
@@ -33,9 +33,11 @@ from app.observability import metrics
 from app.observability.logging import configure_if_unconfigured
 from app.observability.middleware import ObservabilityMiddleware
 from app.raci.router import router as raci_router
+from app.renames.router import router as renames_router
 from app.reports.router import router as reports_router
 from app.roles.router import router as roles_router
 from app.rules.router import router as rules_router
+from app.waivers.router import router as waivers_router
 from app.wiring import open_database, wire
 
 log = logging.getLogger("raci")
@@ -69,6 +71,10 @@ TAGS = [
         "description": "Findings (gaps, overlaps, silos, drift, KPIs) and workload.",
     },
     {"name": "rules", "description": "Switch findings rules on or off, change their severity."},
+    {
+        "name": "waivers",
+        "description": "Findings accepted knowingly, with the rationale: left out of the reports.",
+    },
     {"name": "imports", "description": "Whole-portfolio pushes from PMO tools, all or nothing."},
     {"name": "audit", "description": "Who changed what, when: a change feed."},
     {"name": "keys", "description": "API keys (admin scope)."},
@@ -88,6 +94,8 @@ def _api_router() -> APIRouter:
         kpis_router,
         reports_router,
         rules_router,
+        waivers_router,
+        renames_router,
         imports_router,
         audit_router,
         keys_router,
@@ -130,7 +138,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+        # Swagger UI and ReDoc come from this server (app.docs), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = wire(database) if database is not None else open_database(settings)
@@ -169,6 +179,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # The read-only dashboard in the browser, and the CSS and images it loads (no CDN).
     app.include_router(dashboard_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    docs.install(app)
 
     app.openapi = lambda: openapi.build(app)  # type: ignore[method-assign]
     return app

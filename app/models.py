@@ -11,6 +11,7 @@ from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
 from app.roles.models import Role
 from app.rules.models import RuleSetting
+from app.waivers.models import Waiver
 
 __all__ = [
     "ApiKey",
@@ -28,4 +29,5 @@ __all__ = [
     "RaciCell",
     "Role",
     "RuleSetting",
+    "Waiver",
 ]

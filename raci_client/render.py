@@ -83,7 +83,7 @@ def _findings_list(findings: Sequence[Mapping[str, Any]]) -> Group:
         if finding.get("roles"):
             head.append(f"  [{_cell(finding.get('roles'))}]")
         parts.append(head)
-        parts.append(Padding(Text(_cell(finding.get("message"))), (0, 0, 0, 8)))
+        parts.append(Padding(Text(_message(finding)), (0, 0, 0, 8)))
     return Group(*parts)
 
 
@@ -96,6 +96,11 @@ def findings_table(
     summary = report.get("summary") or {}
     by_severity = summary.get("by_severity") or severity_counts(findings)
     line = findings_summary(int(summary.get("total", len(findings))), by_severity)
+    waived = summary.get("waived")
+    if isinstance(waived, int) and waived:
+        line += f"; {waived} waived" + (
+            "" if any(f.get("waiver") for f in findings) else " (--include-waived shows them)"
+        )
     if not findings:
         return None, line
     if width < NARROW_WIDTH:
@@ -115,9 +120,15 @@ def findings_table(
             _cell(finding.get("initiative")),
             _subject(finding),
             _cell(finding.get("roles")),
-            _cell(finding.get("message")),
+            _message(finding),
         )
     return table, line
+
+
+def _message(finding: Mapping[str, Any]) -> str:
+    waiver = finding.get("waiver")
+    message = _cell(finding.get("message"))
+    return f"{message} (waived: {_cell(waiver)})" if waiver else message
 
 
 def roles_table(report: Mapping[str, Any]) -> tuple[Table, str]:

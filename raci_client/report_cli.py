@@ -16,6 +16,7 @@ from raci_client import render
 from raci_client.api import (
     CSV,
     DEFAULT_URL,
+    EXIT_ERROR,
     EXIT_GATE,
     JSON,
     ApiError,
@@ -75,11 +76,17 @@ def _repeated(name: str, values: Sequence[str] | None) -> list[tuple[str, str]]:
 
 
 def _severities_in(body: bytes, output: OutputFormat) -> list[str]:
+    """The severities of the findings in the answer that no waiver accepts (those shown with
+    --include-waived carry their waiver, and never fail the gate)."""
     if output is OutputFormat.csv:
         rows = csv.DictReader(io.StringIO(body.decode("utf-8-sig")))
-        return [row.get("severity") or "" for row in rows]
+        return [row.get("severity") or "" for row in rows if not row.get("waiver")]
     report = json.loads(body)
-    return [str(finding.get("severity", "")) for finding in report.get("findings") or []]
+    return [
+        str(finding.get("severity", ""))
+        for finding in report.get("findings") or []
+        if not finding.get("waiver")
+    ]
 
 
 def gate(severities: Sequence[str], threshold: Severity) -> None:
@@ -157,7 +164,20 @@ def _findings_command(report: str, narrowed: str) -> Callable[..., None]:
                 "--role", help="Only findings involving this role (repeatable).", show_default=False
             ),
         ] = None,
+        kpi: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--kpi", help="Only findings about this KPI key (repeatable).", show_default=False
+            ),
+        ] = None,
         include_closed: IncludeClosedOption = False,
+        include_waived: Annotated[
+            bool,
+            typer.Option(
+                "--include-waived",
+                help="Show findings accepted by a waiver too (they never fail --fail-on).",
+            ),
+        ] = False,
         as_of: Annotated[
             datetime | None,
             typer.Option(
@@ -187,9 +207,12 @@ def _findings_command(report: str, narrowed: str) -> Callable[..., None]:
             *_repeated("initiative", initiative),
             *_repeated("portfolio", portfolio),
             *_repeated("role", [r.upper() for r in role or []]),
+            *_repeated("kpi", kpi),
         ]
         if include_closed:
             params.append(("include_closed", "true"))
+        if include_waived:
+            params.append(("include_waived", "true"))
         if as_of is not None:
             params.append(("as_of", as_of.date().isoformat()))
         try:
@@ -201,9 +224,11 @@ def _findings_command(report: str, narrowed: str) -> Callable[..., None]:
     command.__name__ = report
     command.__doc__ = f"""{narrowed}
 
-    Filters are sent to the API as they are; repeating one means "any of". With --fail-on the
-    command exits {EXIT_GATE} (after printing the report) when a finding at or above that
-    severity exists, so a pipeline can stop on governance gaps."""
+    Filters are sent to the API as they are; repeating one means "any of"; one naming an
+    initiative, role or KPI that does not exist is an error (exit {EXIT_ERROR}), never "no
+    findings". With --fail-on the command exits {EXIT_GATE} (after printing the report) when
+    a finding at or above that severity exists and no waiver accepts it, so a pipeline can
+    stop on governance gaps."""
     return command
 
 

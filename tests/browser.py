@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,13 @@ from websockets.sync.client import ClientConnection, connect
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # What this machine's closed network needs: no calls home, no sync, no component updates.
+# A machine without internet access: no name resolves but the loopback address, and no
+# proxy can be found either.
+OFFLINE_FLAGS = (
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--no-proxy-server",
+)
+
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -62,6 +69,8 @@ class Page:
         self._socket = socket
         self._next_id = 0
         self._events: list[dict[str, Any]] = []
+        # Every Network.requestWillBeSent since Network.enable, kept whatever waits consume.
+        self.requests: list[dict[str, Any]] = []
 
     # --- protocol --------------------------------------------------------------------
 
@@ -78,7 +87,12 @@ class Page:
                 result: dict[str, Any] = message.get("result", {})
                 return result
             if "method" in message:
-                self._events.append(message)
+                self._keep(message)
+
+    def _keep(self, message: dict[str, Any]) -> None:
+        self._events.append(message)
+        if message["method"] == "Network.requestWillBeSent":
+            self.requests.append(message.get("params", {}))
 
     def wait_for(self, event: str, timeout: float = 20.0) -> dict[str, Any]:
         """The first `event` since the last `expect_navigation`/`wait_for`; waits for it."""
@@ -91,7 +105,7 @@ class Page:
                     return params
             message = self._receive(deadline, event)
             if "method" in message:
-                self._events.append(message)
+                self._keep(message)
 
     def _receive(self, deadline: float, waiting_for: str) -> dict[str, Any]:
         remaining = deadline - time.monotonic()
@@ -209,15 +223,22 @@ def _devtools_port(profile: Path, process: subprocess.Popen[bytes], timeout: flo
 
 @contextmanager
 def chromium(
-    binary: str, *, width: int = 1366, height: int = 900, timeout: float = 30.0
+    binary: str,
+    *,
+    width: int = 1366,
+    height: int = 900,
+    timeout: float = 30.0,
+    extra_flags: Sequence[str] = (),
 ) -> Iterator[Page]:
-    """A headless Chromium with a fresh profile and one blank tab; closed afterwards."""
+    """A headless Chromium with a fresh profile and one blank tab; closed afterwards.
+    `extra_flags` go on its command line (e.g. OFFLINE_FLAGS)."""
     profile = Path(tempfile.mkdtemp(prefix="raci-chromium-"))
     log = (profile.parent / f"{profile.name}.log").open("wb")
     process = subprocess.Popen(  # noqa: S603 - a fixed binary and fixed flags
         [
             binary,
             *FLAGS,
+            *extra_flags,
             f"--user-data-dir={profile}",
             "--remote-debugging-port=0",
             "--remote-debugging-address=127.0.0.1",

@@ -301,6 +301,22 @@ def test_matrix_of_an_unknown_initiative_is_a_one_line_404(reader: TestClient) -
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.usefixtures("demo")
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--initiative", "does-not-exist"), ("--role", "CXO"), ("--kpi", "no-such-kpi")],
+)
+@pytest.mark.parametrize("report", ["findings", "gaps", "overlaps"])
+def test_a_filter_naming_nothing_that_exists_fails_the_gate_with_exit_2(
+    reader: TestClient, report: str, option: str, value: str
+) -> None:
+    # A CI gate must not pass on a typo: not "No findings" and exit 0.
+    result = raci(reader, "report", report, option, value, "--fail-on", "high")
+    assert result.exit_code == EXIT_ERROR
+    assert "404" in result.stderr and value in result.stderr
+    assert "No findings" not in result.stdout
+
+
 # --- connection, keys, errors -----------------------------------------------------------------
 
 

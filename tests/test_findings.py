@@ -202,8 +202,31 @@ def test_filters_combine(demo: Database, client: TestClient) -> None:
     assert findings_of(body) == [("SILOED_INITIATIVE", "smart-store-iot", None, None, None)]
 
 
-def test_unknown_initiative_in_the_filter_finds_nothing(demo: Database, client: TestClient) -> None:
-    assert report(client, initiative="no-such-thing")["findings"] == []
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"initiative": ["no-such-thing", "smart-store-iot"]}, {"initiative": ["no-such-thing"]}),
+        ({"role": "CXO"}, {"role": ["CXO"]}),
+        ({"kpi": "no-such-kpi"}, {"kpi": ["no-such-kpi"]}),
+    ],
+)
+@pytest.mark.parametrize("path", ["/reports/findings", "/reports/gaps", "/reports/overlaps"])
+def test_a_filter_naming_what_does_not_exist_is_404_not_an_empty_report(
+    demo: Database, client: TestClient, path: str, params: dict[str, Any], named: dict[str, Any]
+) -> None:
+    body = assert_problem(client.get(path, params=params), 404, detail_contains="filter")
+    assert body["unknown"] == named
+
+
+def test_the_kpi_filter_narrows_to_findings_about_those_kpis(
+    demo: Database, client: TestClient
+) -> None:
+    everything = report(client)["findings"]
+    about_kpis = {f["kpi"] for f in everything if f["kpi"] is not None}
+    assert about_kpis, "the demo has a KPI off track"
+    kpi = sorted(about_kpis)[0]
+    narrowed = report(client, kpi=kpi)["findings"]
+    assert narrowed and {f["kpi"] for f in narrowed} == {kpi}
 
 
 @pytest.mark.parametrize(

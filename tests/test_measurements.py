@@ -1,4 +1,5 @@
-"""Measurements: one reading per KPI and moment, immutable, listed oldest first."""
+"""Measurements: one reading per KPI and moment, listed oldest first (corrections are in
+tests/test_measurement_corrections.py)."""
 
 from datetime import UTC, date, datetime
 from typing import Any
@@ -163,7 +164,8 @@ def _kpi_list_cursor(client: TestClient) -> str:
     ("body", "loc"),
     [
         ({"value": 74, "measured_at": "2026-10-31T00:00:00"}, ["body", "measured_at"]),
-        ({"value": 74, "measured_at": "2026-10-31"}, ["body", "measured_at"]),
+        ({"value": 74, "measured_at": "2026-02-30"}, ["body", "measured_at"]),
+        ({"value": 74, "measured_at": "31/10/2026"}, ["body", "measured_at"]),
         ({"value": 74, "measured_at": 1793404800}, ["body", "measured_at"]),
         ({"value": 74, "measured_at": "last tuesday"}, ["body", "measured_at"]),
         ({"value": 74, "measured_at": "0001-01-01T00:00:00+01:00"}, ["body", "measured_at"]),

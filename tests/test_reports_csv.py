@@ -81,6 +81,7 @@ def test_findings_csv_has_a_header_and_one_row_per_finding(
         "kpi",
         "roles",
         "message",
+        "waiver",
     ]
     findings = client.get("/reports/findings", params=params).json()["findings"]
     assert len(rows) == 1 + len(findings)
@@ -89,6 +90,7 @@ def test_findings_csv_has_a_header_and_one_row_per_finding(
         assert row[2] == (finding["initiative"] or "")
         assert row[6] == ";".join(finding["roles"])
         assert row[7] == finding["message"]  # commas and quotes survive the round trip
+        assert row[8] == ""  # no waiver
 
 
 def test_csv_takes_the_same_filters(demo: Database, client: TestClient) -> None:

@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
+from pydantic import StringConstraints
 
 from app.capabilities import service
 from app.capabilities.schemas import (
@@ -18,16 +19,22 @@ from app.core.http import (
     PUT_RESPONSES,
     READ_PROBLEMS,
     WRITE_PROBLEMS,
-    KeyPath,
     created_at_location,
     problems,
     put_status,
     set_etag,
 )
+from app.core.identifiers import KEY_PATTERN
 from app.core.schemas import Page
 from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
 
 router = APIRouter(prefix="/capabilities", tags=["capabilities"])
+
+CapabilityKey = Annotated[
+    str,
+    StringConstraints(pattern=KEY_PATTERN, max_length=64),
+    Path(description="The capability's key.", examples=["conversational-ai"]),
+]
 
 
 @router.get("", summary="List capabilities", responses=problems(*READ_PROBLEMS))
@@ -62,7 +69,7 @@ def create_capability(
 
 @router.get("/{key}", summary="Get a capability", responses=problems(*ONE_PROBLEMS))
 def get_capability(
-    key: KeyPath, session: SessionDep, _: ReadKey, response: Response
+    key: CapabilityKey, session: SessionDep, _: ReadKey, response: Response
 ) -> CapabilityRead:
     """One capability, with its version as the ETag."""
     capability = service.get_capability(session, key)
@@ -76,7 +83,7 @@ def get_capability(
     responses={**PUT_RESPONSES, **problems(*CHANGE_PROBLEMS)},
 )
 def put_capability(
-    key: KeyPath,
+    key: CapabilityKey,
     body: CapabilityReplace,
     session: SessionDep,
     _: WriteKey,
@@ -97,7 +104,7 @@ def put_capability(
 
 @router.patch("/{key}", summary="Update a capability", responses=problems(*CHANGE_PROBLEMS))
 def patch_capability(
-    key: KeyPath,
+    key: CapabilityKey,
     body: Annotated[CapabilityPatch, Body(media_type="application/merge-patch+json")],
     session: SessionDep,
     _: WriteKey,
@@ -118,7 +125,9 @@ def patch_capability(
     summary="Delete a capability",
     responses=problems(*CHANGE_PROBLEMS),
 )
-def delete_capability(key: KeyPath, session: SessionDep, _: WriteKey, if_match: IfMatchDep) -> None:
+def delete_capability(
+    key: CapabilityKey, session: SessionDep, _: WriteKey, if_match: IfMatchDep
+) -> None:
     """Delete a capability. 409, naming them as `initiative/component`, while components are
     instances of it."""
     service.delete_capability(session, key, if_match)

@@ -11,8 +11,8 @@ class ComponentFields(WriteModel):
     name: Name = Field(examples=["NLU engine"])
     capability: Key | None = Field(
         default=None,
-        description="The key of an existing capability, or null.",
-        examples=["conversational-ai"],
+        description="The key of an existing capability (e.g. `conversational-ai`), or null.",
+        examples=[None],
     )
     description: Text | None = Field(
         default=None, examples=["Understands what customers ask, in their words."]
@@ -31,7 +31,7 @@ class ComponentCreate(ComponentFields):
     `initiative` may be left out; if given it must match the URL.
     """
 
-    key: Key = Field(examples=["nlu"])
+    key: Key = Field(examples=["faq-content"])
     initiative: Key | None = Field(default=None, examples=["support-chatbot"])
 
 

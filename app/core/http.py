@@ -53,13 +53,54 @@ _DESCRIPTIONS = {
 
 _PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 
+# One example per status, as the service words it, so that Swagger UI and ReDoc do not show
+# a 404 under every code.
+_EXAMPLES: dict[int, tuple[str, str, str]] = {
+    400: ("bad-request", "Bad request", "The body is not valid JSON: Expecting value (line 1)"),
+    401: ("unauthorized", "Unauthorized", "The API key is unknown or has been revoked"),
+    403: (
+        "forbidden",
+        "Forbidden",
+        "This needs a key with the 'write' scope; 'dashboard' has 'read'",
+    ),
+    404: ("not-found", "Not found", "No initiative with key 'support-chatbot'"),
+    409: ("conflict", "Conflict", "An initiative with key 'support-chatbot' already exists"),
+    412: (
+        "precondition-failed",
+        "Precondition failed",
+        'The resource is at version 4, not "3"; GET it again and retry with the new ETag',
+    ),
+    413: ("payload-too-large", "Payload too large", "The body is larger than 10485760 bytes"),
+    415: ("unsupported-media-type", "Unsupported media type", "Send the body as application/json"),
+    422: ("validation-failed", "Validation failed", "sponsor: unknown role 'CXO'"),
+    429: (
+        "too-many-requests",
+        "Too many requests",
+        "Too many failed authentications from this client; retry in 42 seconds",
+    ),
+}
+
+
+def _example(code: int) -> dict[str, Any]:
+    slug, title, detail = _EXAMPLES[code]
+    example: dict[str, Any] = {
+        "type": f"urn:raci:problem:{slug}",
+        "title": title,
+        "status": code,
+        "detail": detail,
+    }
+    if code == 422:
+        example["errors"] = [{"loc": ["body", "sponsor"], "msg": "unknown role 'CXO'"}]
+    return example
+
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the problem+json answers a route can give."""
+    """OpenAPI `responses` for the problem+json answers a route can give, each with an
+    example of its own status."""
     return {
         code: {
             "description": _DESCRIPTIONS[code],
-            "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}},
+            "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA, "example": _example(code)}},
         }
         for code in codes
     }

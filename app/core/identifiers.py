@@ -1,7 +1,7 @@
 """The identifier and value types shared by every schema: keys, role codes, RACI values."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from itertools import combinations
 from typing import Annotated, Any
 
@@ -64,6 +64,31 @@ def _in_utc(value: datetime) -> datetime:
 
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_text), AfterValidator(_in_utc)]
+
+
+def _timestamp_or_date_text(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time.min, tzinfo=UTC)
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return datetime.combine(date.fromisoformat(value), time.min, tzinfo=UTC)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a date") from None
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return value
+    raise ValueError(
+        "must be an RFC 3339 timestamp with a zone (2026-10-31T00:00:00Z) or a date "
+        "(2026-10-31, meaning midnight UTC)"
+    )
+
+
+TimestampOrDate = Annotated[
+    AwareDatetime, BeforeValidator(_timestamp_or_date_text), AfterValidator(_in_utc)
+]
+"""A moment given as an RFC 3339 timestamp with a zone, or as a date meaning midnight UTC; an
+offset keeps the instant (`2026-10-31T02:00:00+02:00` is `2026-10-31T00:00:00Z`), always
+held and shown in UTC."""
+
 
 RACI_PATTERN = "^A?R?S?C?I?V?$"
 

@@ -191,6 +191,10 @@ class FindingRow:
     component: str | None
     subject: str
     message: str
+    waiver: str | None = None
+    waiver_rationale: str | None = None
+    waiver_by: str | None = None
+    waiver_expires_on: date | None = None
 
 
 @dataclass
@@ -209,6 +213,7 @@ class Dashboard:
     heatmaps: list[HeatMap]
     workload: list[RoleBars]
     kpis: list[KpiRow]
+    waived: list[FindingRow] = field(default_factory=list)
     portfolios: tuple[str, ...] = PORTFOLIOS
     legend: dict[str, str] = field(default_factory=dict)
 
@@ -273,6 +278,7 @@ def build_dashboard(session: Session, filters: Filters, as_of: date | None = Non
         heatmaps=_heatmaps(session, shown, roles, report.findings),
         workload=_workload_bars(workload),
         kpis=[_kpi_row(view, trends.get(view.kpi.id, [])) for view in kpi_views],
+        waived=[_finding_row(f) for f in report.waived],
         legend={code: RULES_BY_CODE[code].description for code in RULE_CODES},
     )
 
@@ -289,6 +295,10 @@ def _finding_row(finding: Finding) -> FindingRow:
         component=finding.component,
         subject=subject,
         message=finding.message,
+        waiver=finding.waiver.key if finding.waiver else None,
+        waiver_rationale=finding.waiver.rationale if finding.waiver else None,
+        waiver_by=finding.waiver.created_by if finding.waiver else None,
+        waiver_expires_on=finding.waiver.expires_on if finding.waiver else None,
     )
 
 

@@ -23,6 +23,7 @@ ResourceType = Literal[
     "measurement",
     "rule",
     "api_key",
+    "waiver",
 ]
 RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
 ACTIONS: tuple[str, ...] = get_args(AuditAction)

@@ -81,7 +81,10 @@ class ComponentDocument(WriteModel):
     key: Key = Field(description="Unique within the initiative.", examples=["nlu"])
     name: Name = Field(examples=["NLU engine"])
     capability: Key | None = Field(
-        default=None, description="An existing capability's key.", examples=["conversational-ai"]
+        default=None,
+        description="An existing capability's key, or null.",
+        # null: the example must work on a database that has no capability yet.
+        examples=[None],
     )
     description: Text | None = Field(default=None, examples=["Intent recognition and entities"])
     group: GroupName | None = Field(

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import PageParams, encode_cursor
+from app.core.preconditions import IfMatch
+from app.db.writes import assign
 from app.kpis.models import Kpi, Measurement
-from app.kpis.schemas import MeasurementCreate
+from app.kpis.schemas import MeasurementCreate, MeasurementReplace
 from app.kpis.status import KpiStatus, KpiTargets, end_of_day, kpi_status
 
 
@@ -225,7 +227,47 @@ def record_measurement(
     if existing.value != data.value:
         raise Conflict(
             f"KPI '{key}' already has the value {existing.value:.15g} measured at "
-            f"{rfc3339(existing.measured_at)}; a measurement cannot be changed",
+            f"{rfc3339(existing.measured_at)}; to correct it, PUT the new value to "
+            f"/kpis/{key}/measurements/{rfc3339(existing.measured_at)}",
             existing={"value": existing.value, "measured_at": rfc3339(existing.measured_at)},
         )
     return existing, False
+
+
+def put_measurement(
+    session: Session, key: str, measured_at: datetime, data: MeasurementReplace, if_match: IfMatch
+) -> tuple[Measurement, bool]:
+    """Correct the reading taken at `measured_at` (value and note), or record it if there is
+    none; True when it created. Honours If-Match; the same content again changes nothing
+    (no new version, no audit entry). The KPI's `latest` and `status`, computed from the
+    readings, follow at once; the KPI's own version does not change."""
+    if data.measured_at is not None and data.measured_at != measured_at:
+        raise Unprocessable.at(
+            ["body", "measured_at"],
+            f"is {rfc3339(data.measured_at)} but the URL names {rfc3339(measured_at)}; a reading "
+            "taken at another time is another measurement (DELETE this one, POST that one)",
+        )
+    kpi_id = _kpi_id(session, key)
+    existing = _find_measurement(session, kpi_id, measured_at)
+    if_match.check(existing.version if existing is not None else None)
+    if existing is None:
+        created, _ = record_measurement(
+            session,
+            key,
+            MeasurementCreate(value=data.value, measured_at=measured_at, note=data.note),
+        )
+        return created, True
+    assign(existing, {"value": data.value, "note": data.note})
+    session.flush()
+    return existing, False
+
+
+def delete_measurement(
+    session: Session, key: str, measured_at: datetime, if_match: IfMatch
+) -> None:
+    """Remove the reading taken at `measured_at`; the previous one, if any, becomes `latest`.
+    Honours If-Match. 404 for an unknown KPI or reading."""
+    measurement = get_measurement(session, key, measured_at)
+    if_match.check(measurement.version)
+    session.delete(measurement)
+    session.flush()

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, UTCDateTime, Versioned, utcnow
+from app.db.base import Base, UTCDateTime, Versioned
 
 KPI_FIELDS = ("name", "unit", "direction", "baseline", "baseline_date", "target", "target_date")
 """A KPI's writable scalar fields besides its key, owners and initiatives (services, audit,
@@ -61,8 +61,9 @@ class KpiInitiative(Base):
     )
 
 
-class Measurement(Base):
-    """One reading of a KPI. Immutable: a KPI has one value per `measured_at`."""
+class Measurement(Versioned, Base):
+    """One reading of a KPI: a KPI has one value per `measured_at`. A reading typed wrong is
+    corrected (PUT) or removed (DELETE) by its `measured_at`; `version` guards that."""
 
     __tablename__ = "measurement"
     __table_args__ = (UniqueConstraint("kpi_id", "measured_at"),)
@@ -72,4 +73,5 @@ class Measurement(Base):
     value: Mapped[float] = mapped_column(Float)
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A default of its own: multi-row inserts (the bulk import) leave it out.
+    version: Mapped[int] = mapped_column(nullable=False, default=1)

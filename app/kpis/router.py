@@ -12,13 +12,12 @@ from app.core.http import (
     PUT_RESPONSES,
     READ_PROBLEMS,
     WRITE_PROBLEMS,
-    KeyPath,
     created_at_location,
     problems,
     put_status,
     set_etag,
 )
-from app.core.identifiers import KEY_PATTERN, IsoDate, RoleCode, Timestamp
+from app.core.identifiers import KEY_PATTERN, IsoDate, RoleCode, TimestampOrDate
 from app.core.schemas import Page
 from app.db.base import utcnow
 from app.deps import IfMatchDep, PageDep, ReadKey, SessionDep, WriteKey
@@ -32,10 +31,17 @@ from app.kpis.schemas import (
     LatestRead,
     MeasurementCreate,
     MeasurementRead,
+    MeasurementReplace,
 )
 from app.kpis.status import KpiStatus
 
 router = APIRouter(prefix="/kpis", tags=["kpis"])
+
+KpiKey = Annotated[
+    str,
+    StringConstraints(pattern=KEY_PATTERN, max_length=64),
+    Path(description="The KPI's key.", examples=["csat"]),
+]
 
 AsOfQuery = Annotated[
     IsoDate | None,
@@ -46,10 +52,12 @@ AsOfQuery = Annotated[
     ),
 ]
 MeasuredAtPath = Annotated[
-    Timestamp,
+    TimestampOrDate,
     Path(
-        description="When the measurement was taken, RFC 3339 with a zone.",
-        examples=["2026-10-31T00:00:00Z"],
+        description="When the measurement was taken: RFC 3339 with a zone, URL-encoded "
+        "(`2026-10-31T00%3A00%3A00Z`, or `%2B02:00` for an offset), or a date meaning midnight "
+        "UTC (`2026-10-31`). An offset names the same instant in UTC.",
+        examples=["2026-10-31"],
     ),
 ]
 InitiativeKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]
@@ -141,7 +149,7 @@ def create_kpi(body: KpiCreate, session: SessionDep, _: WriteKey, response: Resp
 
 @router.get("/{key}", summary="Get a KPI", responses=problems(*ONE_PROBLEMS))
 def get_kpi(
-    key: KeyPath, session: SessionDep, _: ReadKey, response: Response, as_of: AsOfQuery = None
+    key: KpiKey, session: SessionDep, _: ReadKey, response: Response, as_of: AsOfQuery = None
 ) -> KpiRead:
     """One KPI with its newest measurement and status as of `as_of`; its version is the ETag."""
     view = service.get_kpi(session, key, as_of or _today())
@@ -155,7 +163,7 @@ def get_kpi(
     responses={**PUT_RESPONSES, **problems(*CHANGE_PROBLEMS)},
 )
 def put_kpi(
-    key: KeyPath,
+    key: KpiKey,
     body: KpiReplace,
     session: SessionDep,
     _: WriteKey,
@@ -174,7 +182,7 @@ def put_kpi(
 
 @router.patch("/{key}", summary="Update a KPI", responses=problems(*CHANGE_PROBLEMS))
 def patch_kpi(
-    key: KeyPath,
+    key: KpiKey,
     body: Annotated[KpiPatch, Body(media_type="application/merge-patch+json")],
     session: SessionDep,
     _: WriteKey,
@@ -193,7 +201,7 @@ def patch_kpi(
 @router.delete(
     "/{key}", status_code=204, summary="Delete a KPI", responses=problems(*CHANGE_PROBLEMS)
 )
-def delete_kpi(key: KeyPath, session: SessionDep, _: WriteKey, if_match: IfMatchDep) -> None:
+def delete_kpi(key: KpiKey, session: SessionDep, _: WriteKey, if_match: IfMatchDep) -> None:
     """Delete a KPI together with its measurements. Honours If-Match."""
     service.delete_kpi(session, key, if_match)
 
@@ -206,7 +214,7 @@ def _measurement_location(key: str, measurement: Measurement) -> str:
     "/{key}/measurements", summary="List a KPI's measurements", responses=problems(*ONE_PROBLEMS)
 )
 def list_measurements(
-    key: KeyPath, session: SessionDep, _: ReadKey, page: PageDep
+    key: KpiKey, session: SessionDep, _: ReadKey, page: PageDep
 ) -> Page[MeasurementRead]:
     """The KPI's measurements, oldest first (by `measured_at`). 404 for an unknown KPI."""
     rows, next_cursor = measurements.list_measurements(session, key, page)
@@ -225,17 +233,19 @@ def list_measurements(
     },
 )
 def record_measurement(
-    key: KeyPath, body: MeasurementCreate, session: SessionDep, _: WriteKey, response: Response
+    key: KpiKey, body: MeasurementCreate, session: SessionDep, _: WriteKey, response: Response
 ) -> MeasurementRead:
     """Record a reading of the KPI; the newest one by `measured_at` becomes its `latest`.
 
     A KPI has one measurement per `measured_at`: sending the same one again with the same
-    value answers 200 with it and changes nothing; with another value it is a 409. A naive
-    timestamp (no zone) is a 422. Measurements do not change the KPI's version.
+    value answers 200 with it and changes nothing; with another value it is a 409 (correct a
+    reading with PUT `/kpis/{key}/measurements/{measured_at}`). `measured_at` may be a date
+    (midnight UTC); a naive timestamp (no zone) is a 422. Measurements do not change the
+    KPI's version.
     """
     measurement, created = measurements.record_measurement(session, key, body)
     if created:
-        created_at_location(response, _measurement_location(key, measurement))
+        created_at_location(response, _measurement_location(key, measurement), measurement.version)
     else:
         response.status_code = 200
     return MeasurementRead.model_validate(measurement)
@@ -247,7 +257,59 @@ def record_measurement(
     responses=problems(*ONE_PROBLEMS),
 )
 def get_measurement(
-    key: KeyPath, measured_at: MeasuredAtPath, session: SessionDep, _: ReadKey
+    key: KpiKey, measured_at: MeasuredAtPath, session: SessionDep, _: ReadKey, response: Response
 ) -> MeasurementRead:
-    """The KPI's measurement taken at exactly `measured_at` (the `Location` of its POST)."""
-    return MeasurementRead.model_validate(measurements.get_measurement(session, key, measured_at))
+    """The KPI's measurement taken at exactly `measured_at` (the `Location` of its POST); its
+    version is the ETag. 404 for an unknown KPI or no reading at that moment."""
+    measurement = measurements.get_measurement(session, key, measured_at)
+    set_etag(response, measurement.version)
+    return MeasurementRead.model_validate(measurement)
+
+
+@router.put(
+    "/{key}/measurements/{measured_at}",
+    summary="Correct (or record) a measurement",
+    responses={**PUT_RESPONSES, **problems(*CHANGE_PROBLEMS)},
+)
+def put_measurement(
+    key: KpiKey,
+    measured_at: MeasuredAtPath,
+    body: MeasurementReplace,
+    session: SessionDep,
+    _: WriteKey,
+    if_match: IfMatchDep,
+    response: Response,
+) -> MeasurementRead:
+    """Correct a reading typed wrong: its `value` and `note` become the body's (200), or the
+    reading is recorded if there was none at that moment (201).
+
+    Honours If-Match (a stale one is 412 and changes nothing); the same content again
+    changes nothing. The audit log keeps the value before and after. The KPI's `latest`,
+    `status` and the findings follow at once.
+    """
+    measurement, created = measurements.put_measurement(session, key, measured_at, body, if_match)
+    put_status(
+        response,
+        created=created,
+        location=_measurement_location(key, measurement),
+        version=measurement.version,
+    )
+    return MeasurementRead.model_validate(measurement)
+
+
+@router.delete(
+    "/{key}/measurements/{measured_at}",
+    status_code=204,
+    summary="Remove a measurement",
+    responses=problems(*CHANGE_PROBLEMS),
+)
+def delete_measurement(
+    key: KpiKey,
+    measured_at: MeasuredAtPath,
+    session: SessionDep,
+    _: WriteKey,
+    if_match: IfMatchDep,
+) -> None:
+    """Remove a reading entered by mistake; the one before it, if any, becomes the KPI's
+    `latest`. Honours If-Match. The audit log keeps what was removed."""
+    measurements.delete_measurement(session, key, measured_at, if_match)

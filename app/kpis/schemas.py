@@ -3,7 +3,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints
 
-from app.core.identifiers import IsoDate, Key, Name, RoleCode, ShortText, Timestamp
+from app.core.identifiers import IsoDate, Key, Name, RoleCode, ShortText, TimestampOrDate
 from app.core.schemas import ALWAYS_READ_ONLY, ReadModel, VersionedRead, WriteModel, partial_model
 from app.kpis.status import KpiStatus
 
@@ -49,8 +49,8 @@ class KpiFields(WriteModel):
     initiatives: list[Key] = Field(
         default_factory=list,
         max_length=MAX_INITIATIVES,
-        description="Keys of the initiatives the KPI serves.",
-        examples=[["support-chatbot", "customer-360"]],
+        description='Keys of existing initiatives the KPI serves, e.g. `["support-chatbot"]`.',
+        examples=[[]],
     )
 
 
@@ -104,19 +104,37 @@ class KpiRead(VersionedRead):
     )
 
 
+MEASURED_AT_DESCRIPTION = (
+    "When the value was measured: an RFC 3339 timestamp with a zone, or a date "
+    "(`2026-10-31`, meaning midnight UTC). A timestamp with an offset keeps its instant and "
+    "is answered in UTC: `2026-10-31T02:00:00+02:00` comes back as `2026-10-31T00:00:00Z`."
+)
+
+
 class MeasurementCreate(WriteModel):
     """One reading of a KPI. A KPI has one measurement per `measured_at`."""
 
     value: FiniteNumber = Field(examples=[74])
-    measured_at: Timestamp = Field(
-        description="When the value was measured: RFC 3339 with a zone.",
-        examples=["2026-10-31T00:00:00Z"],
+    measured_at: TimestampOrDate = Field(
+        description=MEASURED_AT_DESCRIPTION, examples=["2026-10-31T00:00:00Z"]
     )
     note: ShortText | None = Field(default=None, examples=["Quarterly survey"])
 
 
-class MeasurementRead(ReadModel):
+class MeasurementReplace(WriteModel):
+    """The corrected reading. `measured_at` may be left out; if given it must name the same
+    moment as the URL (a reading taken at another time is another measurement)."""
+
+    value: FiniteNumber = Field(examples=[74])
+    measured_at: TimestampOrDate | None = Field(
+        default=None, description=MEASURED_AT_DESCRIPTION, examples=["2026-10-31T00:00:00Z"]
+    )
+    note: ShortText | None = Field(default=None, examples=["Quarterly survey, corrected"])
+
+
+class MeasurementRead(VersionedRead):
     value: float = Field(examples=[74])
-    measured_at: datetime = Field(examples=["2026-10-31T00:00:00Z"])
+    measured_at: datetime = Field(description="In UTC.", examples=["2026-10-31T00:00:00Z"])
     note: str | None = Field(default=None, examples=["Quarterly survey"])
     created_at: datetime = Field(description="When the service recorded it.")
+    updated_at: datetime = Field(description="When it was last corrected (or recorded).")

@@ -81,6 +81,7 @@ class FindingsCollector(Collector):
         self._lock = threading.Lock()
         self._computed_at: float | None = None
         self._counts: list[tuple[str, str, int]] = []
+        self._waived = 0
         self._up = 0
 
     def _refresh(self) -> None:
@@ -93,17 +94,20 @@ class FindingsCollector(Collector):
                 report = findings_report(session, FindingsQuery())
                 severities = {code: state.severity for code, state in rule_states(session).items()}
         except SQLAlchemyError:
-            self._counts, self._up = [], 0
+            self._counts, self._waived, self._up = [], 0, 0
             return
+        # Waived findings are left out of the counts (the report's one waiver step).
         self._counts = [
             (rule, severities.get(rule, ""), count) for rule, count in report.by_rule.items()
         ]
+        self._waived = len(report.waived)
         self._up = 1
 
     def describe(self) -> Iterable[Metric]:
         """The metric names without their values. Without it the registry would call
         `collect` on registration, computing the whole findings report at every start."""
         yield GaugeMetricFamily("raci_findings", "", labels=["rule", "severity"])
+        yield GaugeMetricFamily("raci_findings_waived", "")
         yield GaugeMetricFamily("raci_findings_up", "")
 
     def collect(self) -> Iterable[Metric]:
@@ -112,15 +116,21 @@ class FindingsCollector(Collector):
             if self._computed_at is None or now - self._computed_at >= self.max_age_seconds:
                 self._refresh()
                 self._computed_at = now
-            counts, up = list(self._counts), self._up
+            counts, waived, up = list(self._counts), self._waived, self._up
         findings = GaugeMetricFamily(
             "raci_findings",
-            "Findings in the unfiltered findings report (live initiatives, as of today), by rule.",
+            "Findings in the unfiltered findings report (live initiatives, as of today), by "
+            "rule; waived findings are not counted.",
             labels=["rule", "severity"],
         )
         for rule, severity, count in counts:
             findings.add_metric([rule, severity], count)
         yield findings
+        yield GaugeMetricFamily(
+            "raci_findings_waived",
+            "Findings accepted by an active waiver (not counted above).",
+            waived,
+        )
         yield GaugeMetricFamily(
             "raci_findings_up", "1 when the findings could be computed at the last scrape.", up
         )

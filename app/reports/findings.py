@@ -5,13 +5,17 @@ write a function `(facts) -> Iterator[Finding]` here and register it in CHECKS.
 """
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.errors import NotFound
 from app.db.base import utcnow
+from app.kpis.models import Kpi
+from app.references import existing_roles, initiative_ids
 from app.reports.facts import ReportScope
 from app.reports.portfolio_facts import PortfolioFacts
 from app.rules.catalog import (
@@ -21,6 +25,7 @@ from app.rules.catalog import (
     RuleCode,
 )
 from app.rules.service import rule_states
+from app.waivers.service import AppliedWaiver, Subject, active_waivers
 
 
 @dataclass(slots=True)
@@ -33,6 +38,11 @@ class Finding:
     roles: tuple[str, ...]
     message: str
     severity: str = ""  # set from the rule's setting when the report is assembled
+    waiver: AppliedWaiver | None = None  # set when an active waiver accepts the finding
+
+    def subject(self) -> Subject:
+        """What a waiver names to accept this finding."""
+        return (self.rule, self.initiative, self.component, self.capability, self.kpi)
 
     def sort_key(self) -> tuple[int, str, str, str, str, str]:
         return (
@@ -271,17 +281,24 @@ class FindingsQuery:
     initiatives: frozenset[str] | None = None
     portfolios: frozenset[str] | None = None
     roles: frozenset[str] | None = None
+    kpis: frozenset[str] | None = None
     include_closed: bool = False
+    include_waived: bool = False
     as_of: date | None = None
 
 
 @dataclass(frozen=True)
 class FindingsReport:
+    """`findings` are those shown: without the waived ones unless the query includes them.
+    `waived` holds every finding an active waiver accepted, shown or not (with its waiver),
+    so that a reader can tell "n waived" and why."""
+
     generated_at: datetime
     as_of: date
     findings: list[Finding]
     by_rule: dict[str, int]
     by_severity: dict[str, int]
+    waived: list[Finding]
 
     @property
     def total(self) -> int:
@@ -291,11 +308,15 @@ class FindingsReport:
 def findings_report(
     session: Session, query: FindingsQuery, *, within: Collection[str] = RULE_CODES
 ) -> FindingsReport:
-    """The findings of the enabled rules among `within`, filtered by `query`, sorted by
-    severity, rule, initiative, component, capability and KPI.
+    """The findings of the enabled rules among `within`, filtered by `query`, less those an
+    active waiver accepts (unless `include_waived`), sorted by severity, rule, initiative,
+    component, capability and KPI.
 
     Rules switched off produce nothing; each finding carries its rule's current severity.
+    A filter naming an initiative, role or KPI that does not exist is a 404 (NotFound): a
+    typo must not pass for "no findings".
     """
+    require_known_subjects(session, query)
     as_of = query.as_of or utcnow().date()
     scope = ReportScope(
         as_of=as_of,
@@ -317,16 +338,70 @@ def findings_report(
         ):
             continue
         for finding in check.check(facts):
-            if query.roles is None or not query.roles.isdisjoint(finding.roles):
+            if (query.roles is None or not query.roles.isdisjoint(finding.roles)) and (
+                query.kpis is None or finding.kpi in query.kpis
+            ):
                 finding.severity = state.severity
                 findings.append(finding)
-    findings.sort(key=Finding.sort_key)
-    rule_counts = Counter(finding.rule for finding in findings)
-    severity_counts = Counter(finding.severity for finding in findings)
+    shown, waived = apply_waivers(
+        findings, active_waivers(session, as_of), include_waived=query.include_waived
+    )
+    shown.sort(key=Finding.sort_key)
+    waived.sort(key=Finding.sort_key)
+    rule_counts = Counter(finding.rule for finding in shown)
+    severity_counts = Counter(finding.severity for finding in shown)
     return FindingsReport(
         generated_at=utcnow(),
         as_of=as_of,
-        findings=findings,
+        findings=shown,
         by_rule={code: rule_counts[code] for code in RULE_CODES if code in within},
         by_severity={severity: severity_counts[severity] for severity in SEVERITIES},
+        waived=waived,
     )
+
+
+def apply_waivers(
+    findings: Iterable[Finding],
+    waivers: Mapping[Subject, AppliedWaiver],
+    *,
+    include_waived: bool,
+) -> tuple[list[Finding], list[Finding]]:
+    """THE waiver step of the findings pipeline (every report, the CLI gate, /metrics and the
+    dashboard read findings through `findings_report`, hence through here).
+
+    Answers the findings to show and the waived ones. A finding is waived when an active
+    waiver names its rule and subject exactly; it then carries that waiver, and is shown
+    only with `include_waived`.
+    """
+    shown: list[Finding] = []
+    waived: list[Finding] = []
+    for finding in findings:
+        finding.waiver = waivers.get(finding.subject())
+        if finding.waiver is not None:
+            waived.append(finding)
+            if not include_waived:
+                continue
+        shown.append(finding)
+    return shown, waived
+
+
+def require_known_subjects(session: Session, query: FindingsQuery) -> None:
+    """404 when a filter names an initiative, role or KPI that does not exist."""
+    for kind, named, existing in (
+        ("initiative", query.initiatives, lambda keys: initiative_ids(session, keys).keys()),
+        ("role", query.roles, lambda codes: existing_roles(session, codes)),
+        ("KPI", query.kpis, lambda keys: _existing_kpis(session, keys)),
+    ):
+        if not named:
+            continue
+        missing = sorted(set(named) - set(existing(named)))
+        if missing:
+            listed = ", ".join(f"'{value}'" for value in missing)
+            raise NotFound(
+                f"The {kind} filter names no existing {kind}: {listed}",
+                unknown={kind.lower(): missing},
+            )
+
+
+def _existing_kpis(session: Session, keys: Collection[str]) -> set[str]:
+    return set(session.scalars(select(Kpi.key).where(Kpi.key.in_(set(keys)))))

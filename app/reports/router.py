@@ -76,7 +76,19 @@ async def _findings_query(
         list[RoleCode] | None,
         Query(description="Only findings involving these roles (repeat for any of)."),
     ] = None,
+    kpi: Annotated[
+        list[Key] | None,
+        Query(description="Only findings about these KPIs (repeat for any of)."),
+    ] = None,
     include_closed: IncludeClosedQuery = False,
+    include_waived: Annotated[
+        bool,
+        Query(
+            description="Show the findings an active waiver accepts too, each with "
+            '`"waiver": key` (by default they are left out and only counted in '
+            "`summary.waived`)."
+        ),
+    ] = False,
     as_of: Annotated[
         IsoDate | None,
         Query(
@@ -94,7 +106,9 @@ async def _findings_query(
         initiatives=optional(initiative),
         portfolios=optional(portfolio),
         roles=optional(role),
+        kpis=optional(kpi),
         include_closed=include_closed,
+        include_waived=include_waived,
         as_of=as_of,
     )
 
@@ -110,16 +124,17 @@ FINDINGS_CSV_HEADER = (
     "kpi",
     "roles",
     "message",
+    "waiver",
 )
 FINDINGS_CSV_EXAMPLE = (
-    "rule,severity,initiative,component,capability,kpi,roles,message\r\n"
+    "rule,severity,initiative,component,capability,kpi,roles,message,waiver\r\n"
     "MULTIPLE_ACCOUNTABLE,high,support-chatbot,crm-feed,customer-data-platform,,CDO;CIO,"
     "Both CDO and CIO are accountable for 'CRM data feed' in 'Customer support chatbot'; "
-    "agree on one.\r\n"
+    "agree on one.,\r\n"
 )
 FINDINGS_RESPONSES = {
     **csv_documented("The findings, as JSON or CSV (one row per finding).", FINDINGS_CSV_EXAMPLE),
-    **problems(*READ_PROBLEMS),
+    **problems(*READ_PROBLEMS, 404),
 }
 
 
@@ -135,6 +150,7 @@ def _findings_answer(report: FindingsReport, output_format: str, filename: str) 
                 f.kpi,
                 ";".join(f.roles),
                 f.message,
+                f.waiver.key if f.waiver is not None else None,
             )
             for f in report.findings
         )
@@ -149,6 +165,7 @@ def _findings_answer(report: FindingsReport, output_format: str, filename: str) 
             "total": report.total,
             "by_rule": report.by_rule,
             "by_severity": report.by_severity,
+            "waived": len(report.waived),
         },
         "findings": [
             {
@@ -160,6 +177,7 @@ def _findings_answer(report: FindingsReport, output_format: str, filename: str) 
                 "kpi": f.kpi,
                 "roles": list(f.roles),
                 "message": f.message,
+                "waiver": f.waiver.key if f.waiver is not None else None,
             }
             for f in report.findings
         ],
@@ -197,6 +215,10 @@ def get_findings(
     Findings are sorted by severity (high first), rule, initiative, component, capability
     and KPI. `summary` counts the findings returned. CSV with `Accept: text/csv` or
     `?format=csv`.
+
+    A finding accepted by an active waiver (`/waivers`) is left out and counted in
+    `summary.waived`; `include_waived=true` shows it with `"waiver": key`. A filter naming
+    an initiative, role or KPI that does not exist is a 404, never an empty report.
     """
     return _report(session, query, output_format, RULE_CODES, "findings")
 

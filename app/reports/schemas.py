@@ -28,12 +28,23 @@ class FindingRead(BaseModel):
             "chatbot'; agree on one."
         ]
     )
+    waiver: str | None = Field(
+        default=None,
+        description="The key of the waiver that accepts this finding (shown only with "
+        "`include_waived=true`); null otherwise.",
+        examples=[None],
+    )
 
 
 class FindingsSummary(BaseModel):
-    total: int
+    total: int = Field(description="Findings returned.")
     by_rule: dict[str, int] = Field(description="Findings per rule of the report, zeros included.")
     by_severity: dict[str, int] = Field(description="Findings per severity, zeros included.")
+    waived: int = Field(
+        description="Findings of the report accepted by an active waiver (left out unless "
+        "`include_waived=true`, then included in `total`).",
+        examples=[0],
+    )
 
 
 class FindingsReportRead(BaseModel):

@@ -14,15 +14,15 @@ class RoleFields(WriteModel):
 
 
 class RoleCreate(RoleFields):
-    """A new executive role. The code is upper-cased: `cmo` becomes `CMO`."""
+    """A new executive role. The code is upper-cased: `cco` becomes `CCO`."""
 
-    code: RoleCode
+    code: RoleCode = Field(examples=["CCO"])
 
 
 class RoleReplace(RoleFields):
     """The whole role. `code` may be left out; if given it must match the URL."""
 
-    code: RoleCode | None = None
+    code: RoleCode | None = Field(default=None, examples=[None])
 
 
 if TYPE_CHECKING:  # mypy cannot see through a generated model
