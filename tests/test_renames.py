@@ -193,14 +193,11 @@ def test_a_merge_moves_cells_where_the_target_held_none(
     assert ("create", "raci_cell", "pilot/design/CEO") in audit(client, resource_type="raci_cell")
 
 
-def test_letters_that_cannot_be_joined_into_one_cell_are_409_and_nothing_moves(
-    client: TestClient, pilot: datetime
-) -> None:
-    # CMO is C on design, CDO is A: joined they would be "AC".
-    body = assert_problem(client.post("/roles/CDO/merge", json={"into": "CMO"}), 409)
-    assert body["components"] == ["pilot/design"]
-    assert matrix(client)["design"] == {"CDO": "A", "CIO": "R", "CMO": "C"}
-    assert client.get("/roles/CDO").status_code == 200
+def test_merged_letters_become_one_letter_set(client: TestClient, pilot: datetime) -> None:
+    # CMO is C on design, CDO is A: a cell holds a set of letters, so they join as "AC".
+    assert client.post("/roles/CDO/merge", json={"into": "CMO"}).status_code == 200
+    assert matrix(client)["design"] == {"CIO": "R", "CMO": "AC"}
+    assert_problem(client.get("/roles/CDO"), 404)
 
 
 # --- initiative and component keys ------------------------------------------------------------

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from app.capabilities.models import Capability
 from app.components.models import Component
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.identifiers import RaciValue
-from app.core.letters import LetterError, canonical_letters
+from app.core.letters import canonical_letters
 from app.core.preconditions import IfMatch
 from app.db.base import table_of, utcnow
 from app.db.changes import AuditRecord, ResourceType, change, record
@@ -269,7 +269,7 @@ def merge_role(session: Session, code: str, into: str, if_match: IfMatch) -> Non
             select(CELL.c.component_id, CELL.c.raci, CELL.c.rationale).where(CELL.c.role == code)
         )
     )
-    joined = _joined_cells(connection, code, into, mine, theirs)
+    joined = _joined_cells(mine, theirs)
     moving = [component_id for component_id, _, _ in mine if component_id not in theirs]
     old_cells = audit.states("raci_cell", [(component_id, code) for component_id, _, _ in mine])
     target_cells = audit.states("raci_cell", [(component_id, into) for component_id in joined])
@@ -306,43 +306,19 @@ def merge_role(session: Session, code: str, into: str, if_match: IfMatch) -> Non
 
 
 def _joined_cells(
-    connection: Connection,
-    code: str,
-    into: str,
-    mine: Sequence[Any],
-    theirs: dict[int, tuple[str, str | None]],
+    mine: Sequence[Any], theirs: dict[int, tuple[str, str | None]]
 ) -> dict[int, tuple[str, str | None]]:
-    """Component id -> (letters, rationale) of `into`'s cell where both roles hold one; 409
-    naming every component whose joined letters no cell can hold."""
+    """Component id -> (letters, rationale) of the kept role's cell where both roles hold one:
+    the union of their letters (a cell holds a set), the kept role's rationale first."""
     joined: dict[int, tuple[str, str | None]] = {}
-    refused: list[int] = []
     for component_id, raci, rationale in mine:
         if component_id not in theirs:
             continue
         their_raci, their_rationale = theirs[component_id]
-        try:
-            letters = _CELL_VALUE.validate_python(canonical_letters([their_raci, raci]))
-        except (LetterError, ValidationError):
-            refused.append(component_id)
-            continue
+        letters = canonical_letters([their_raci, raci])
         joined[component_id] = (
             letters,
             their_rationale if their_rationale is not None else rationale,
-        )
-    if refused:
-        names = [
-            f"{initiative}/{component}"
-            for initiative, component in connection.execute(
-                select(INITIATIVE.c.key, COMPONENT.c.key)
-                .join(COMPONENT, COMPONENT.c.initiative_id == INITIATIVE.c.id)
-                .where(COMPONENT.c.id.in_(refused))
-                .order_by(INITIATIVE.c.key, COMPONENT.c.key)
-            )
-        ]
-        raise Conflict(
-            f"{code} and {into} both hold a cell on {', '.join(names)}, and their letters "
-            "joined are not a value a cell can hold; change one of those cells first",
-            components=names,
         )
     return joined
 
