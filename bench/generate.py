@@ -163,7 +163,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "kpi_owner": ("kpi_id", "role"),
     "kpi_initiative": ("kpi_id", "initiative_id"),
-    "measurement": ("id", "kpi_id", "value", "measured_at", "note", "created_at"),
+    "measurement": (
+        "id",
+        "kpi_id",
+        "value",
+        "measured_at",
+        "note",
+        "version",
+        "created_at",
+        "updated_at",
+    ),
 }
 # Parents before children.
 LOAD_ORDER = tuple(COLUMNS)
@@ -385,6 +394,8 @@ def _kpis(rng: random.Random, p: Portfolio) -> None:
                     round(baseline + progress + rng.uniform(-2, 2), 2),
                     datetime(2026, month + 1, 1, tzinfo=UTC),
                     None,
+                    1,
+                    NOW,
                     NOW,
                 )
             )

@@ -3,12 +3,14 @@
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+from app.core.errors import NotFound
 from app.db.engine import Database
 from app.keys import service as keys_service
 from app.keys.schemas import ApiKeyCreate
@@ -170,7 +172,18 @@ def test_findings_equal_the_reference_on_random_portfolios(
     assert report.findings == sorted(report.findings, key=Finding.sort_key)
     assert sum(report.by_rule.values()) == sum(report.by_severity.values()) == report.total
 
-    # Filters: initiative and portfolio match the finding's initiative, role its roles.
+    # Filters: initiative and portfolio match the finding's initiative, role its roles. A
+    # filter naming an initiative or role that does not exist is a 404, not an empty report.
+    known_initiatives = {i["key"] for i in document["initiatives"]}
+    known_roles = {"CMO", "CIO", "CDO", "CEO"} | {r["code"] for r in document.get("roles", [])}
+    if (filters["initiatives"] and not filters["initiatives"] <= known_initiatives) or (
+        filters["roles"] and not filters["roles"] <= known_roles
+    ):
+        with pytest.raises(NotFound), database.transaction(write=False) as session:
+            findings_report(
+                session, FindingsQuery(include_closed=include_closed, as_of=as_of, **filters)
+            )
+        return
     with database.transaction(write=False) as session:
         filtered = findings_report(
             session, FindingsQuery(include_closed=include_closed, as_of=as_of, **filters)

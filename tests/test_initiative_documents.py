@@ -563,7 +563,7 @@ def test_components_that_are_not_a_list_are_422(client: TestClient) -> None:
 
 
 def test_too_many_components_is_422(client: TestClient) -> None:
-    components = [{"key": f"c{i}", "name": "C"} for i in range(501)]
+    components = [{"key": f"c{i}", "name": "C"} for i in range(5_001)]
     response = client.put(URL, json=_document(components=components))
     assert_problem(response, 422)
     assert error_locs(response) == [["body", "components"]]

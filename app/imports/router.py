@@ -80,7 +80,11 @@ async def _sheet_upload(request: Request) -> SheetUpload:
 _SHEET_BODY = {
     "required": True,
     "content": {
-        **{media: {"schema": {"type": "string"}} for media in SHEET_MEDIA_TYPES[:3]},
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": "Task,CIO,CMO\nPLANNING,,\nNLU engine,R/A (platform),C\n",
+        },
+        **{media: {"schema": {"type": "string"}} for media in SHEET_MEDIA_TYPES[1:3]},
         XLSX: {"schema": {"type": "string", "format": "binary"}},
         MULTIPART: {
             "schema": {
