@@ -24,6 +24,7 @@ def open_database(settings: Settings) -> Database:
                 settings.database_url,
                 busy_timeout_ms=settings.sqlite_busy_timeout_ms,
                 pool_size=settings.db_pool_size,
+                lock_timeout_ms=settings.lock_timeout_ms,
             )
         )
     )

@@ -17,7 +17,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth.resolver import KeyResolver, secret_from_authorization
+from app.auth.cache import KnownKey
+from app.auth.middleware import key_of
 from app.core.errors import (
     Conflict,
     DomainError,
@@ -28,6 +29,7 @@ from app.core.errors import (
 from app.core.problems import send_problem
 from app.db.base import utcnow
 from app.db.engine import Database
+from app.db.errors import problem_for
 from app.idempotency import service
 from app.idempotency.service import (
     Claimed,
@@ -55,13 +57,11 @@ class IdempotencyMiddleware:
         app: ASGIApp,
         *,
         database: Database,
-        keys: KeyResolver,
         ttl_hours: int,
         path_prefix: str,
     ) -> None:
         self.app = app
         self.database = database
-        self.keys = keys
         self.ttl = timedelta(hours=ttl_hours)
         self.path_prefix = path_prefix
 
@@ -73,10 +73,11 @@ class IdempotencyMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        idempotency_key = headers.get(HEADER)
-        secret = secret_from_authorization(headers.get("authorization"))
-        if idempotency_key is None or secret is None:
+        idempotency_key = Headers(scope=scope).get(HEADER)
+        key = key_of(scope)
+        if idempotency_key is None or key is None:
+            # No key resolved (app.auth.middleware answers that before this runs): no body
+            # is read for it, no record kept.
             await self.app(scope, receive, send)
             return
         try:
@@ -88,17 +89,18 @@ class IdempotencyMiddleware:
             return
         receive = _replaying(body, receive)
         try:
-            outcome = await self._claim(scope, secret, idempotency_key, body)
+            outcome = await self._claim(scope, key, idempotency_key, body)
         except DomainError as error:
             await send_problem(send, error)
             return
-        except SQLAlchemyError:
+        except SQLAlchemyError as error:
             log.exception("idempotency record unavailable")
-            await send_problem(send, ServiceUnavailable("The database is busy; retry shortly"))
+            await send_problem(
+                send,
+                problem_for(error) or ServiceUnavailable("The database is busy; retry shortly"),
+            )
             return
-        if outcome is None:  # not a valid API key: let the route answer 401
-            await self.app(scope, receive, send)
-        elif isinstance(outcome, Replay):
+        if isinstance(outcome, Replay):
             await _send_stored(send, outcome.response)
         elif isinstance(outcome, Mismatch):
             await send_problem(
@@ -117,12 +119,9 @@ class IdempotencyMiddleware:
             await self._run_first(scope, receive, send, outcome)
 
     async def _claim(
-        self, scope: Scope, secret: str, idempotency_key: str, body: bytes
-    ) -> ClaimOutcome | None:
-        def claim() -> ClaimOutcome | None:
-            key = self.keys.resolve(secret)
-            if key is None:
-                return None
+        self, scope: Scope, key: KnownKey, idempotency_key: str, body: bytes
+    ) -> ClaimOutcome:
+        def claim() -> ClaimOutcome:
             if not service.is_valid_key(idempotency_key):
                 raise Unprocessable.at(
                     _LOC, f"must be 1 to {service.MAX_KEY_LENGTH} printable ASCII characters"
