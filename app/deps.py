@@ -19,6 +19,7 @@ from app.core.preconditions import IfMatch
 from app.core.query_guard import reject_unknown_query_params
 from app.core.report_limits import ReportLimiter
 from app.db.engine import Database
+from app.db.locks import lock_on_begin
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -49,6 +50,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     # dependency tree on every request, and this one sits under every route several times.
     database = get_database(request)
     session = database.session(write=request.method not in _SAFE_METHODS)
+    if request.method == "PUT":
+        # Create-or-replace: concurrent PUTs of one resource take turns (app.db.locks), so
+        # that exactly one creates it (201) and the others replace it (200) on PostgreSQL too.
+        lock_on_begin(session, "put:" + request.url.path.lower())
     try:
         yield session
     except BaseException:
@@ -207,10 +212,20 @@ PageDep = Annotated[PageParams, Depends(_page_params)]
 async def _if_match(
     if_match: Annotated[
         str | None,
-        Header(description='Only change the resource if it is still at this ETag, e.g. `"3"`.'),
+        Header(
+            description='Only change the resource if it is still at this ETag, e.g. `"3"` '
+            "(strong comparison: a weak `W/` tag never matches), or `*`: only if it exists."
+        ),
+    ] = None,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            description="`*`: only if the resource does not exist yet (a PUT that creates "
+            "only; 412 when it exists). An ETag: only if the resource is not at it."
+        ),
     ] = None,
 ) -> IfMatch:
-    return IfMatch(if_match)
+    return IfMatch(if_match, if_none_match)
 
 
 IfMatchDep = Annotated[IfMatch, Depends(_if_match)]

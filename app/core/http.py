@@ -44,7 +44,8 @@ _DESCRIPTIONS = {
     403: "The API key lacks the scope this needs.",
     404: "No such resource.",
     409: "Conflicts with the current state (a taken key, a reference that still exists).",
-    412: "If-Match names a version that is no longer current; nothing was changed.",
+    412: "If-Match names a version that is no longer current (or a weak ETag), or "
+    "If-None-Match: * and the resource exists; nothing was changed.",
     413: "The body is larger than the configured limit.",
     415: "The body is not JSON.",
     422: "The body or a parameter is invalid; `errors` names each problem by its location.",

@@ -5,7 +5,9 @@ replay it without running the route again. The records live in the database
 (`app.idempotency.service`), so replays work across processes and workers.
 """
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -43,6 +45,9 @@ from app.idempotency.service import (
 log = logging.getLogger("raci.idempotency")
 
 HEADER = "Idempotency-Key"
+# A retry that arrives while the first request with its key is still at work waits this long
+# for that answer before it is told to retry (409 with Retry-After).
+IN_FLIGHT_WAIT_SECONDS = 10.0
 REPLAYED_HEADER = "Idempotent-Replayed"
 _LOC = ["header", HEADER]
 
@@ -89,7 +94,7 @@ class IdempotencyMiddleware:
             return
         receive = _replaying(body, receive)
         try:
-            outcome = await self._claim(scope, key, idempotency_key, body)
+            outcome = await self._claim_once_free(scope, key, idempotency_key, body)
         except DomainError as error:
             await send_problem(send, error)
             return
@@ -117,6 +122,35 @@ class IdempotencyMiddleware:
             await send_problem(send, busy)
         else:
             await self._run_first(scope, receive, send, outcome)
+
+    async def _claim_once_free(
+        self, scope: Scope, key: KnownKey, idempotency_key: str, body: bytes
+    ) -> ClaimOutcome:
+        """The claim; while the first request with this key is still at work, wait for it
+        (up to IN_FLIGHT_WAIT_SECONDS) so that a concurrent retry is answered like a later
+        one: with the first request's answer, replayed."""
+        deadline = time.monotonic() + IN_FLIGHT_WAIT_SECONDS
+        delay = 0.02
+        while True:
+            outcome = await self._claim(scope, key, idempotency_key, body)
+            if not isinstance(outcome, InFlight):
+                return outcome
+            while time.monotonic() < deadline:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                if not await self._in_flight(key, idempotency_key):
+                    break
+            else:
+                return outcome
+
+    async def _in_flight(self, key: KnownKey, idempotency_key: str) -> bool:
+        def peek() -> bool:
+            with self.database.transaction(write=False) as session:
+                return service.in_flight(
+                    session, api_key_name=key.name, idempotency_key=idempotency_key
+                )
+
+        return await run_in_threadpool(peek)
 
     async def _claim(
         self, scope: Scope, key: KnownKey, idempotency_key: str, body: bytes
@@ -238,8 +272,9 @@ def document(schema: dict[str, Any], path_prefix: str) -> None:
             "Makes a retry safe: the same key with the same request (path, query and body) "
             "within 24 hours replays the first answer, with "
             f"`{REPLAYED_HEADER}: true`, without doing the work again. The same key with "
-            "another request is a 422; while the first request is still running, a 409 "
-            "(retry after `Retry-After`). Keys are per API key; 5xx answers are not kept, "
+            "another request is a 422. A retry sent while the first request is still running "
+            f"waits for its answer (up to {IN_FLIGHT_WAIT_SECONDS:g} s; then a 409: retry after "
+            "`Retry-After`). Keys are per API key; 5xx answers are not kept, "
             "nor answers carrying a secret (a new API key)."
         ),
         "schema": {"type": "string", "minLength": 1, "maxLength": service.MAX_KEY_LENGTH},
