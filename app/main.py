@@ -21,6 +21,7 @@ from app.core.body_guard import BodyGuard
 from app.core.config import Settings, get_settings
 from app.core.head import HeadAsGet
 from app.core.http import API_PREFIX
+from app.core.json_guard import RejectDuplicateKeys
 from app.core.report_limits import ReportLimiter
 from app.dashboard.router import router as dashboard_router
 from app.db import errors as db_errors
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ttl_hours=settings.idempotency_ttl_hours,
         path_prefix=API_PREFIX + "/",
     )
+    app.add_middleware(RejectDuplicateKeys, path_prefix=API_PREFIX + "/")
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
     # Before any body is read, parsed or stored: no key, an unknown key, or too many of
     # either from one address, and the answer is a 401 or 429 costing no more than a lookup.

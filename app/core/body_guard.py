@@ -1,6 +1,7 @@
 """ASGI middleware that guards request bodies before any route reads them."""
 
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PayloadTooLarge, UnsupportedMediaType
@@ -60,3 +61,30 @@ class BodyGuard:
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body, for a middleware that must see it before the route does
+    (ClientDisconnect if the client goes away)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app the body already read, then defers to the real one."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

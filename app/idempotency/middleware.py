@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.cache import KnownKey
 from app.auth.middleware import key_of
+from app.core.body_guard import read_body, replaying
 from app.core.errors import (
     Conflict,
     DomainError,
@@ -86,13 +87,13 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            body = await _read_body(receive)
+            body = await read_body(receive)
         except HTTPException as exc:  # the body guard's 413 for a streamed body
             await send_problem(send, PayloadTooLarge(str(exc.detail)))
             return
         except ClientDisconnect:
             return
-        receive = _replaying(body, receive)
+        receive = replaying(body, receive)
         try:
             outcome = await self._claim_once_free(scope, key, idempotency_key, body)
         except DomainError as error:
@@ -224,31 +225,6 @@ def _keepable(answer: StoredResponse) -> bool:
         return False
     cache_control = next((v for k, v in answer.headers if k == "cache-control"), "")
     return "no-store" not in cache_control.lower()
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands the app the body already read, then defers to the real one."""
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _send_stored(send: Send, stored: StoredResponse) -> None:
