@@ -61,9 +61,10 @@ def kpi_status(
 
 
 def _progress(value: float, baseline: float, target: float) -> float:
-    """(value − baseline) / (target − baseline). Near ±1e308 the differences overflow to
-    infinity (and inf/inf is NaN, which compares false with everything): then the ratio is
-    taken exactly (a finite over an infinite difference would wrongly be 0) and brought back into a range where comparing with 0..1 means the same."""
+    """(value - baseline) / (target - baseline). Near ±1e308 the differences overflow to
+    infinity (inf/inf is NaN, which compares false with everything, and a finite over an
+    infinite difference is a wrong 0): then the ratio is taken exactly and brought back into
+    a range where comparing it with 0..1 means the same."""
     moved, span = value - baseline, target - baseline
     if math.isfinite(moved) and math.isfinite(span):
         return moved / span
