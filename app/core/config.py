@@ -16,7 +16,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./raci.db"
     bootstrap_admin_key: SecretStr | None = None
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    # How long an SQLite writer waits for the write lock before its 503 with Retry-After.
+    sqlite_busy_timeout_ms: int = Field(default=15_000, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     # Wrong keys per minute from one address, or with one key prefix, before 429 (never
