@@ -55,7 +55,15 @@ initiatives and name the role agreed to own it. **KPIs**, owned by one or more r
 alone and which KPIs are off track.
 
 Every call needs `Authorization: Bearer <key>`: press **Authorize** and paste a key
-(`raci keys create NAME --scope write` prints one).
+(`raci keys create NAME --scope write` prints one). Without one, or with a wrong one, the
+answer is a 401 (a 429 with `Retry-After` when an address keeps trying) before the request's
+body is even read.
+
+Every `GET` also answers `HEAD`. `PUT` creates or replaces; `If-Match` (strong comparison)
+and `If-None-Match: *` (create only) make writes conditional. A JSON body whose objects
+repeat a key is a 400; `true` or `false` for a number is a 422. When the database cannot
+take a request the answer is a 503 (or a 507 for a full disk) with `Retry-After`, and
+nothing was changed.
 """
 
 TAGS = [

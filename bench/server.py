@@ -38,9 +38,13 @@ class Server:
     """`uvicorn app.main:app` with RACI_DATABASE_URL and a bootstrap admin key; use as a
     context manager. `secret` is the admin key, `base_url` ends in /api/v1's parent."""
 
-    def __init__(self, database_url: str, *, workers: int = 1) -> None:
+    def __init__(
+        self, database_url: str, *, workers: int = 1, settings: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
         self.workers = workers
+        # More RACI_ variables for the server, e.g. {"RACI_METRICS_PUBLIC": "true"}.
+        self.settings = dict(settings or {})
         self.secret = BOOTSTRAP_SECRET
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -70,6 +74,7 @@ class Server:
             "RACI_DATABASE_URL": self.database_url,
             "RACI_BOOTSTRAP_ADMIN_KEY": self.secret,
             "RACI_LOG_LEVEL": "WARNING",
+            **self.settings,
         }
         command = [
             sys.executable,
