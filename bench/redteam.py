@@ -116,6 +116,9 @@ def run_one(
         "1",
         "--suppress-health-check",
         "all",
+        # No example database carried between runs: a run depends on its seed alone.
+        "--generation-database",
+        "none",
         "--report",
         "junit",
         "--report-junit-path",
