@@ -23,6 +23,7 @@ from app.core.head import HeadAsGet
 from app.core.http import API_PREFIX
 from app.core.json_guard import RejectDuplicateKeys
 from app.core.report_limits import ReportLimiter
+from app.dashboard.router import body_limits as dashboard_body_limits
 from app.dashboard.router import router as dashboard_router
 from app.db import errors as db_errors
 from app.db.engine import Database
@@ -175,7 +176,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         path_prefix=API_PREFIX + "/",
     )
     app.add_middleware(RejectDuplicateKeys, path_prefix=API_PREFIX + "/")
-    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyGuard, max_body_bytes=settings.max_body_bytes, path_limits=dashboard_body_limits()
+    )
     # Before any body is read, parsed or stored: no key, an unknown key, or too many of
     # either from one address, and the answer is a 401 or 429 costing no more than a lookup.
     app.state.auth_failures = AuthLimiter(

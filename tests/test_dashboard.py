@@ -551,3 +551,10 @@ def test_static_assets_are_served_locally(signed_in: TestClient, demo: None) -> 
     assert css.headers["content-type"].startswith("text/css")
     assert "@media print" in css.text
     assert "@import" not in css.text and "url(" not in css.text
+
+
+def test_the_sign_in_form_reads_no_large_body(web: TestClient) -> None:
+    """The form is read before any key is known: anything larger than a key is refused."""
+    response = web.post("/dashboard/login", data={"key": "k" * 10_000}, headers=ORIGIN)
+    assert response.status_code == 413
+    assert set_cookie_headers(response) == []

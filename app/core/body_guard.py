@@ -20,10 +20,20 @@ def _is_json(content_type: str) -> bool:
 class BodyGuard:
     """413 for bodies over the limit (declared or streamed), 415 for API bodies that are not JSON."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, json_prefix: str = "/api/") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        json_prefix: str = "/api/",
+        path_limits: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.json_prefix = json_prefix
+        # Smaller limits for paths that take a body before any key is known (the dashboard's
+        # sign-in form carries the key itself): an anonymous client cannot make it read much.
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
@@ -31,8 +41,9 @@ class BodyGuard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         declared = headers.get("content-length")
-        too_large = f"The body exceeds the limit of {self.max_body_bytes} bytes"
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        limit = self.path_limits.get(scope["path"], self.max_body_bytes)
+        too_large = f"The body exceeds the limit of {limit} bytes"
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await send_problem(send, PayloadTooLarge(too_large))
             return
         has_body = (declared is not None and declared != "0") or "transfer-encoding" in headers
@@ -56,7 +67,7 @@ class BodyGuard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise HTTPException(413, too_large)
             return message
 

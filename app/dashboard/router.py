@@ -54,6 +54,13 @@ SECURITY_HEADERS = {
 }
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
+# The sign-in and sign-out forms are read before any key is known: a key and little else.
+FORM_BODY_LIMIT = 4096
+
+
+def body_limits() -> dict[str, int]:
+    """Body limits of the dashboard's forms, for the body guard (app.core.body_guard)."""
+    return {f"{COOKIE_PATH}/login": FORM_BODY_LIMIT, f"{COOKIE_PATH}/logout": FORM_BODY_LIMIT}
 
 
 def _page(
