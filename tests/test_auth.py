@@ -379,3 +379,19 @@ def test_a_revoked_key_gets_401_before_any_validation(
             headers = {**holder, **kwargs.pop("headers", {})}
             response = http.request(method, path, headers=headers, **kwargs)
             assert_problem(response, 401, detail_contains="revoked")
+
+
+def test_a_revoked_key_gets_401_not_a_replayed_answer(
+    admin: TestClient, app: FastAPI, database: Database
+) -> None:
+    secret = admin.post("/keys", json={"name": "pmo-sync", "scope": "write"}).json()["secret"]
+    with TestClient(app, base_url=f"{ORIGIN}/api/v1") as http:
+        headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "once"}
+        role = {"code": "CFO", "name": "Finance"}
+        assert http.post("/roles", json=role, headers=headers).status_code == 201
+        assert http.post("/roles", json=role, headers=headers).headers["idempotent-replayed"]
+        with database.transaction() as session:
+            keys_service.revoke_key(session, "pmo-sync")
+        assert_problem(
+            http.post("/roles", json=role, headers=headers), 401, detail_contains="revoked"
+        )

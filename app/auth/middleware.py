@@ -5,8 +5,9 @@ is read, parsed or stored, and before any route, idempotency record or body guar
 The key found is left in the request's scope (`state["api_key"]`) for the routes'
 dependencies (app.deps), which check it again as the first statement of the request's
 transaction. A key trusted from this process's cache whose request is refused for another
-reason (a 4xx such as a 422 from validation, which runs before any statement) is looked up
-afresh first: a revoked key always gets its 401, never a validation error.
+reason (a 4xx such as a 422 from validation, which runs before any statement), or answered
+from the idempotency records, is looked up afresh first: a revoked key always gets its 401,
+never a validation error nor a replayed answer.
 """
 
 import logging
@@ -29,9 +30,21 @@ log = logging.getLogger("raci.auth")
 STATE_KEY = "api_key"
 NO_KEY = "Send an API key as 'Authorization: Bearer <secret>'"
 UNKNOWN_KEY = "The API key is unknown or has been revoked"
-# Answers given before a route could check the key in its transaction: re-checked.
+# Answers that may come before, or without, the route's check of the key in its
+# transaction: client errors (validation runs before any statement) and answers replayed
+# from the idempotency records (no route runs at all). Re-checked for a cached key.
 _RECHECKED = range(400, 500)
 _NOT_RECHECKED = frozenset({401, 429})
+_REPLAYED = b"idempotent-replayed"
+
+
+def _needs_recheck(message: Message) -> bool:
+    if message["type"] != "http.response.start":
+        return False
+    status = message["status"]
+    if status in _RECHECKED and status not in _NOT_RECHECKED:
+        return True
+    return any(name.lower() == _REPLAYED for name, _ in message.get("headers", []))
 
 
 def key_of(scope: Scope) -> KnownKey | None:
@@ -95,11 +108,7 @@ class AuthenticationMiddleware:
             nonlocal replaced
             if replaced:
                 return  # the refused answer's body
-            if (
-                message["type"] == "http.response.start"
-                and message["status"] in _RECHECKED
-                and message["status"] not in _NOT_RECHECKED
-            ):
+            if _needs_recheck(message):
                 try:
                     still_there = await run_in_threadpool(self.resolver.still_valid, key)
                 except SQLAlchemyError:
