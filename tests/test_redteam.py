@@ -1,8 +1,9 @@
-"""The red team's attack in its short form (bench/redteam.py): schemathesis with every check
-and every phase, the stateful one included, against a live server on this run's database
-kind (SQLite, or PostgreSQL when RACI_TEST_DATABASE_URL names a server); seeded, at most 15
-cases per operation and 35 seconds. Any failed check or a traceback in the server's log
-fails it."""
+"""The red team's attack in its short form (bench/redteam.py): schemathesis with every check,
+the stateful phase included, against a live server on this run's database kind (SQLite, or
+PostgreSQL when RACI_TEST_DATABASE_URL names a server); seeded, at most 15 cases per
+operation, the examples, fuzzing and stateful phases once each (the same cases on every
+machine; tests/test_schemathesis.py runs the coverage phase), capped at 90 s. Any failed
+check, or a traceback in the server's log, fails it."""
 
 from bench.redteam import run
 from tests.database import base_url, is_postgres

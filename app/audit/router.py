@@ -14,7 +14,7 @@ from app.auth.scopes import grants
 from app.core.csv_answers import FormatDep, csv_documented, csv_response
 from app.core.errors import Forbidden, Unprocessable
 from app.core.http import READ_PROBLEMS, problems
-from app.core.identifiers import Timestamp, no_control_chars
+from app.core.identifiers import Key, Timestamp, no_control_chars
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, fingerprint
 from app.db.changes import AuditAction, ResourceType
 from app.deps import ReadKey, SessionDep
@@ -109,7 +109,8 @@ def list_audit(
         ),
     ] = None,
     actor: Annotated[
-        list[ResourceKey] | None, Query(description="Only changes by these API keys (any of).")
+        list[Key] | None,
+        Query(description="Only changes by these API keys (any of), or `system` (the CLI)."),
     ] = None,
     action: Annotated[
         list[AuditAction] | None, Query(description="Only these actions (any of).")
