@@ -318,6 +318,10 @@ def _run_uvicorn(uvicorn: Any, host: str, port: int, workers: int, settings: Set
         # Every line, uvicorn's too, as JSON (RACI_LOG_JSON); the app logs each request.
         log_config=log_config(settings.log_level, settings.log_json),
         access_log=False,
+        # The client's address is the TCP peer's unless the app trusts the peer as a proxy
+        # (RACI_TRUSTED_PROXIES, app.core.auth_limits): uvicorn must not rewrite it first
+        # from X-Forwarded-For, which it would do for any local peer by default.
+        proxy_headers=False,
         # SIGTERM: stop accepting, let in-flight requests finish (this long at most), exit 0.
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
@@ -412,13 +416,19 @@ def keys_list() -> None:
 
 
 @keys_cli.command("revoke")
-def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
-    """Revoke an API key: requests made with it are refused at once."""
+def keys_revoke(
+    name: Annotated[str, typer.Argument(help="The key's name.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Revoke it even if it is the last admin key.")
+    ] = False,
+) -> None:
+    """Revoke an API key: requests made with it are refused at once, and its secret never
+    works again (not even as RACI_BOOTSTRAP_ADMIN_KEY). The last admin key needs --force."""
     with reported_errors():
         settings = load_settings()
         _require_migrated(settings)
         with _open_database(settings) as database, database.transaction() as session:
-            keys_service.revoke_key(session, name)
+            keys_service.revoke_key(session, name, force=force)
     err.print(describe_database(settings))
     out.print(f"Revoked API key '{name}'.")
 

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -10,13 +10,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.auth.cache import KnownKey, pending_verification, verify_in_transaction
+from app.auth.middleware import NO_KEY, UNKNOWN_KEY, key_of
 from app.auth.resolver import KeyResolver, secret_from_authorization
 from app.auth.scopes import Scope, grants
 from app.core.errors import Forbidden, Unauthorized
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams, decode_cursor, fingerprint
 from app.core.preconditions import IfMatch
 from app.core.query_guard import reject_unknown_query_params
+from app.core.report_limits import ReportLimiter
 from app.db.engine import Database
+from app.db.locks import lock_on_begin
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -47,6 +50,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     # dependency tree on every request, and this one sits under every route several times.
     database = get_database(request)
     session = database.session(write=request.method not in _SAFE_METHODS)
+    if request.method == "PUT":
+        # Create-or-replace: concurrent PUTs of one resource take turns (app.db.locks), so
+        # that exactly one creates it (201) and the others replace it (200) on PostgreSQL too.
+        lock_on_begin(session, "put:" + request.url.path.lower())
     try:
         yield session
     except BaseException:
@@ -109,24 +116,21 @@ def get_key_resolver(request: Request) -> KeyResolver:
 
 async def _caller_key(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> KnownKey:
-    """The key the request was made with (app.auth.resolver), from the cache or looked up;
-    still to be checked by the first statement of the request's transaction."""
-    secret = secret_from_authorization(request.headers.get("authorization"))
-    if credentials is None or secret is None:
-        raise Unauthorized("Send an API key as 'Authorization: Bearer <secret>'")
-    limiter = getattr(request.app.state, "auth_failures", None)
-    if limiter is not None:
-        # Also checked by its middleware; here it catches failures made meanwhile by the
-        # same client's concurrent requests, still before the key is looked up.
-        limiter.check(request)
-    resolver = get_key_resolver(request)
-    key = resolver.cached(secret) or await run_in_threadpool(resolver.resolve, secret)
+    """The key the request was made with: resolved by the authentication middleware
+    (app.auth.middleware) before the body was read; still to be checked by the first
+    statement of the request's transaction. `_credentials` documents the scheme."""
+    key = key_of(request.scope)
     if key is None:
-        if limiter is not None:
-            limiter.record_failure(request)
-        raise Unauthorized("The API key is unknown or has been revoked")
+        # Not behind the middleware (a path it does not protect): resolved here, the same way.
+        secret = secret_from_authorization(request.headers.get("authorization"))
+        if secret is None:
+            raise Unauthorized(NO_KEY)
+        resolver = get_key_resolver(request)
+        key = resolver.cached(secret) or await run_in_threadpool(resolver.resolve, secret)
+        if key is None:
+            raise Unauthorized(UNKNOWN_KEY)
     request.state.principal = Principal(name=key.name, scope=key.scope)  # type: ignore[arg-type]
     return key
 
@@ -150,7 +154,7 @@ def _refuse_unless_granted(request: Request, principal: Principal, scope: Scope)
         )
 
 
-def require(scope: Scope) -> object:
+def require(scope: Scope) -> Any:
     async def _check(
         request: Request, principal: Annotated[Principal, Depends(_authenticate)]
     ) -> Principal:
@@ -163,6 +167,27 @@ def require(scope: Scope) -> object:
 ReadKey = Annotated[Principal, require("read")]
 WriteKey = Annotated[Principal, require("write")]
 AdminKey = Annotated[Principal, require("admin")]
+
+
+def get_report_limiter(request: Request) -> ReportLimiter:
+    limiter: ReportLimiter = request.app.state.reports
+    return limiter
+
+
+async def _expensive_report(
+    request: Request, principal: Annotated[Principal, Depends(_authenticate)]
+) -> AsyncIterator[None]:
+    """Held while an expensive report runs; 429 when the key already runs its limit."""
+    limiter = get_report_limiter(request)
+    limiter.acquire(principal.name)
+    try:
+        yield
+    finally:
+        limiter.release(principal.name)
+
+
+# For routes that read the whole portfolio: at most `reports_per_key` at once per API key.
+ExpensiveReport = Annotated[None, Depends(_expensive_report, scope="function")]
 
 
 async def _page_params(
@@ -187,10 +212,20 @@ PageDep = Annotated[PageParams, Depends(_page_params)]
 async def _if_match(
     if_match: Annotated[
         str | None,
-        Header(description='Only change the resource if it is still at this ETag, e.g. `"3"`.'),
+        Header(
+            description='Only change the resource if it is still at this ETag, e.g. `"3"` '
+            "(strong comparison: a weak `W/` tag never matches), or `*`: only if it exists."
+        ),
+    ] = None,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            description="`*`: only if the resource does not exist yet (a PUT that creates "
+            "only; 412 when it exists). An ETag: only if the resource is not at it."
+        ),
     ] = None,
 ) -> IfMatch:
-    return IfMatch(if_match)
+    return IfMatch(if_match, if_none_match)
 
 
 IfMatchDep = Annotated[IfMatch, Depends(_if_match)]

@@ -2,7 +2,7 @@
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -12,15 +12,21 @@ from fastapi.staticfiles import StaticFiles
 from app import __doc__ as package_doc
 from app import docs, openapi
 from app.audit.router import router as audit_router
+from app.auth.middleware import AuthenticationMiddleware
 from app.auth.resolver import KeyResolver
 from app.capabilities.router import router as capabilities_router
 from app.components.router import router as components_router
 from app.core import problems
-from app.core.auth_limits import FailedAuthLimiter, FailedAuthLimitMiddleware
+from app.core.auth_limits import AuthLimiter, ClientAddresses
 from app.core.body_guard import BodyGuard
 from app.core.config import Settings, get_settings
+from app.core.head import HeadAsGet
 from app.core.http import API_PREFIX
+from app.core.json_guard import RejectDuplicateKeys
+from app.core.report_limits import ReportLimiter
+from app.dashboard.router import body_limits as dashboard_body_limits
 from app.dashboard.router import router as dashboard_router
+from app.db import errors as db_errors
 from app.db.engine import Database
 from app.health import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
@@ -53,7 +59,15 @@ initiatives and name the role agreed to own it. **KPIs**, owned by one or more r
 alone and which KPIs are off track.
 
 Every call needs `Authorization: Bearer <key>`: press **Authorize** and paste a key
-(`raci keys create NAME --scope write` prints one).
+(`raci keys create NAME --scope write` prints one). Without one, or with a wrong one, the
+answer is a 401 (a 429 with `Retry-After` when an address keeps trying) before the request's
+body is even read.
+
+Every `GET` also answers `HEAD`. `PUT` creates or replaces; `If-Match` (strong comparison)
+and `If-None-Match: *` (create only) make writes conditional. A JSON body whose objects
+repeat a key is a 400; `true` or `false` for a number is a 422. When the database cannot
+take a request the answer is a 503 (or a 507 for a full disk) with `Retry-After`, and
+nothing was changed.
 """
 
 TAGS = [
@@ -111,12 +125,27 @@ def _register_bootstrap_key(database: Database, settings: Settings) -> None:
 
     try:
         with database.transaction() as session:
-            keys_service.ensure_bootstrap_key(
+            registered = keys_service.ensure_bootstrap_key(
                 session, settings.bootstrap_admin_key.get_secret_value()
+            )
+        if not registered:
+            log.warning(
+                "RACI_BOOTSTRAP_ADMIN_KEY names a secret that was revoked: not registered "
+                "again; set a new secret to have a bootstrap key"
             )
     except IntegrityError:
         # Another worker registered it at the same moment.
         log.info("bootstrap key registered by another worker")
+
+
+def _protected_paths(settings: Settings) -> Callable[[str], bool]:
+    """The paths that need an API key: the API, and /metrics unless it is made public."""
+    api = API_PREFIX + "/"
+
+    def protects(path: str) -> bool:
+        return path.startswith(api) or (path == metrics.PATH and not settings.metrics_public)
+
+    return protects
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -146,33 +175,47 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = wire(database) if database is not None else open_database(settings)
     app.state.keys = KeyResolver(app.state.database)
     problems.install(app)
-    # Inside the body guard (added after it), so that oversized bodies never reach it.
+    db_errors.install(app)
+    app.state.reports = ReportLimiter(settings.reports_per_key)
+    # Innermost first (Starlette wraps each middleware added around the ones before it).
+    # The idempotency records read a body only once the key has resolved and the body guard
+    # has let it through.
     app.add_middleware(
         IdempotencyMiddleware,
         database=app.state.database,
-        keys=app.state.keys,
         ttl_hours=settings.idempotency_ttl_hours,
         path_prefix=API_PREFIX + "/",
     )
+    app.add_middleware(RejectDuplicateKeys, path_prefix=API_PREFIX + "/")
     app.add_middleware(
         BodyGuard,
         max_body_bytes=settings.max_body_bytes,
+        path_limits=dashboard_body_limits(),
         other_media=re.compile(API_PREFIX + r"/initiatives/[^/]+/raci/import$"),
     )
-    # Outside the body guard and the idempotency records: a client over the failed-auth
-    # limit costs no body read and no database work.
-    app.state.auth_failures = FailedAuthLimiter(settings.auth_failures_per_minute)
-    app.add_middleware(
-        FailedAuthLimitMiddleware,
-        limiter=app.state.auth_failures,
-        path_prefix=API_PREFIX + "/",
+    # Before any body is read, parsed or stored: no key, an unknown key, or too many of
+    # either from one address, and the answer is a 401 or 429 costing no more than a lookup.
+    app.state.auth_failures = AuthLimiter(
+        settings.auth_failures_per_minute,
+        settings.anonymous_requests_per_minute,
+        addresses=ClientAddresses(settings.proxies),
     )
+    app.add_middleware(
+        AuthenticationMiddleware,
+        resolver=app.state.keys,
+        limiter=app.state.auth_failures,
+        protects=_protected_paths(settings),
+    )
+    app.add_middleware(HeadAsGet)
     # Outermost: every answer gets X-Request-ID, is counted, timed and logged.
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(health_router)
     app.include_router(
         metrics.router(
-            metrics.FindingsCollector(app.state.database, settings.metrics_findings_max_age_seconds)
+            metrics.FindingsCollector(
+                app.state.database, settings.metrics_findings_max_age_seconds
+            ),
+            public=settings.metrics_public,
         )
     )
     app.include_router(_api_router())

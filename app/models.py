@@ -1,7 +1,7 @@
 """Every ORM model, imported in one place so that the metadata is complete (Alembic, tests)."""
 
 from app.audit.models import AuditEntry
-from app.auth.models import ApiKey
+from app.auth.models import ApiKey, RevokedSecret
 from app.capabilities.models import Capability
 from app.components.models import Component
 from app.db.base import Base
@@ -27,6 +27,7 @@ __all__ = [
     "KpiOwner",
     "Measurement",
     "RaciCell",
+    "RevokedSecret",
     "Role",
     "RuleSetting",
     "Waiver",

@@ -61,9 +61,13 @@ class Server:
 
     target = "app.main:app"
 
-    def __init__(self, database_url: str, *, workers: int = 1) -> None:
+    def __init__(
+        self, database_url: str, *, workers: int = 1, settings: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
         self.workers = workers
+        # More RACI_ variables for the server, e.g. {"RACI_METRICS_PUBLIC": "true"}.
+        self.settings = dict(settings or {})
         self.secret = BOOTSTRAP_SECRET
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -94,6 +98,7 @@ class Server:
             "RACI_LOG_LEVEL": "WARNING",
             # Room for the re-import of a 10,000-initiative export (~20 MB; default 10 MB).
             "RACI_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+            **self.settings,
         }
 
     def cpu_seconds(self) -> float:

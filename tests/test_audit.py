@@ -58,7 +58,8 @@ CSAT = {
 
 
 def feed(client: TestClient, **params: Any) -> list[dict[str, Any]]:
-    """Every entry matching `params`, following the cursor until caught up."""
+    """Every entry matching `params`, following `next_cursor` until it is null (as for
+    every list)."""
     items: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
@@ -67,9 +68,10 @@ def feed(client: TestClient, **params: Any) -> list[dict[str, Any]]:
         assert response.status_code == 200, response.text
         body = response.json()
         items += body["items"]
+        assert body["resume_token"]
         cursor = body["next_cursor"]
-        assert cursor is not None
-        if not body["has_more"]:
+        assert (cursor is not None) == body["has_more"]
+        if cursor is None:
             return items
 
 
@@ -281,9 +283,9 @@ def test_a_changed_document_records_exactly_what_changed(
     client: TestClient, capability: None
 ) -> None:
     client.put("/initiatives/support-chatbot", json=CHATBOT)
-    cursor = client.get("/audit").json()["next_cursor"]
+    cursor = client.get("/audit").json()["resume_token"]
     while client.get("/audit", params={"cursor": cursor}).json()["items"]:
-        cursor = client.get("/audit", params={"cursor": cursor}).json()["next_cursor"]
+        cursor = client.get("/audit", params={"cursor": cursor}).json()["resume_token"]
 
     document = deepcopy(CHATBOT)
     document["tags"] = ["customer-experience", "genai"]
@@ -474,27 +476,27 @@ def test_record_writes_ready_made_entries_at_commit(database: Database) -> None:
 # --- the feed ---------------------------------------------------------------------------
 
 
-def test_polling_with_the_last_cursor_gets_each_later_change_exactly_once_in_order(
+def test_polling_with_the_last_resume_token_gets_each_later_change_exactly_once_in_order(
     client: TestClient,
 ) -> None:
     first = client.get("/audit", params={"resource_type": "role"}).json()
     assert first["items"] == [] and first["has_more"] is False
-    cursor = first["next_cursor"]
+    cursor = first["resume_token"]
     assert cursor
 
     empty = client.get("/audit", params={"resource_type": "role", "cursor": cursor}).json()
-    assert empty["items"] == [] and empty["next_cursor"] == cursor
+    assert empty["items"] == [] and empty["resume_token"] == cursor
 
     for code in ("CFO", "CSO", "CRO"):
         client.post("/roles", json={"code": code, "name": code})
     page = client.get("/audit", params={"resource_type": "role", "cursor": cursor}).json()
     assert [e["resource_key"] for e in page["items"]] == ["CFO", "CSO", "CRO"]
-    cursor = page["next_cursor"]
+    cursor = page["resume_token"]
 
     client.delete("/roles/CSO")
     page = client.get("/audit", params={"resource_type": "role", "cursor": cursor}).json()
     assert [(e["action"], e["resource_key"]) for e in page["items"]] == [("delete", "CSO")]
-    again = client.get("/audit", params={"resource_type": "role", "cursor": page["next_cursor"]})
+    again = client.get("/audit", params={"resource_type": "role", "cursor": page["resume_token"]})
     assert again.json()["items"] == []
 
 
@@ -512,12 +514,13 @@ def test_pages_follow_one_another_by_id(client: TestClient) -> None:
     keys = [e["resource_key"] for page in (first, second, third) for e in page["items"]]
     assert keys == ["R0X", "R1X", "R2X", "R3X", "R4X"]
     assert third["has_more"] is False
+    assert first["next_cursor"] and second["next_cursor"] and third["next_cursor"] is None
     ids = [e["id"] for page in (first, second, third) for e in page["items"]]
     assert ids == sorted(ids)
 
 
 def test_a_cursor_for_other_filters_or_a_forged_one_is_422(client: TestClient) -> None:
-    cursor = client.get("/audit", params={"resource_type": "role"}).json()["next_cursor"]
+    cursor = client.get("/audit", params={"resource_type": "role"}).json()["resume_token"]
     other = client.get("/audit", params={"resource_type": "kpi", "cursor": cursor})
     assert error_locs(assert_problem_422(other)) == [["query", "cursor"]]
     assert_problem(client.get("/audit", params={"cursor": "bm90LWEtY3Vyc29y"}), 422)
@@ -529,7 +532,7 @@ def assert_problem_422(response: Any) -> Any:
 
 
 def test_the_cursor_carries_over_between_json_and_csv(client: TestClient) -> None:
-    cursor = client.get("/audit", params={"resource_type": "role"}).json()["next_cursor"]
+    cursor = client.get("/audit", params={"resource_type": "role"}).json()["resume_token"]
     client.post("/roles", json={"code": "CFO", "name": "CFO"})
     response = client.get(
         "/audit", params={"resource_type": "role", "cursor": cursor, "format": "csv"}
@@ -635,7 +638,8 @@ def test_csv_has_a_header_json_states_and_the_cursor_in_a_header(client: TestCli
     ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/csv")
-        assert response.headers["x-next-cursor"]
+        assert response.headers["x-resume-token"]
+        assert "x-next-cursor" not in response.headers  # the last page
         assert response.headers["x-has-more"] == "false"
         rows = list(csv.DictReader(io.StringIO(response.text)))
         assert list(rows[0]) == list(
@@ -665,7 +669,7 @@ def test_concurrent_writers_never_make_a_poller_skip_or_repeat_a_change(
 ) -> None:
     writers, per_writer = 4, 8
     params: dict[str, Any] = {"resource_type": "role", "limit": 500}
-    cursor = client.get("/audit", params=params).json()["next_cursor"]
+    cursor = client.get("/audit", params=params).json()["resume_token"]
     seen: list[dict[str, Any]] = []
     writing_done = threading.Event()
 
@@ -675,7 +679,7 @@ def test_concurrent_writers_never_make_a_poller_skip_or_repeat_a_change(
             finished = writing_done.is_set()
             page = client.get("/audit", params={**params, "cursor": cursor}).json()
             seen.extend(page["items"])
-            cursor = page["next_cursor"]
+            cursor = page["resume_token"]
             if finished and not page["has_more"]:
                 return
 
@@ -699,3 +703,39 @@ def test_concurrent_writers_never_make_a_poller_skip_or_repeat_a_change(
     assert len(keys) == len(expected) and set(keys) == expected
     ids = [entry["id"] for entry in seen]
     assert ids == sorted(ids)
+
+
+# --- paging like every list, and what read keys may see -------------------------------
+
+
+def test_paging_until_next_cursor_is_null_ends(client: TestClient) -> None:
+    """A client that pages as every list allows stops: the last page's next_cursor is null."""
+    for index in range(3):
+        client.post("/roles", json={"code": f"P{index}X", "name": "x"})
+    pages, cursor = 0, None
+    while True:
+        params = {"resource_type": "role", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/audit", params=params).json()
+        pages += 1
+        assert pages < 10, "next_cursor never became null"
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 2
+    assert page["has_more"] is False and page["resume_token"]
+    csv_answer = client.get("/audit", params={"resource_type": "role", "format": "csv"})
+    assert "x-next-cursor" not in csv_answer.headers
+    assert csv_answer.headers["x-resume-token"]
+
+
+def test_entries_about_api_keys_are_shown_to_admin_keys_only(
+    admin: TestClient, reader: TestClient, client: TestClient
+) -> None:
+    assert admin.post("/keys", json={"name": "pmo-sync", "scope": "write"}).status_code == 201
+    admin_view = [e for e in feed(admin) if e["resource_type"] == "api_key"]
+    assert [e["after"]["scope"] for e in admin_view if e["resource_key"] == "pmo-sync"]
+    for holder in (reader, client):
+        entries = feed(holder)
+        assert all(e["resource_type"] != "api_key" for e in entries)
+        assert "scope" not in json.dumps(entries)
+        assert_problem(holder.get("/audit", params={"resource_type": "api_key"}), 403)

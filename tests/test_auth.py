@@ -19,6 +19,7 @@ from app.auth.models import ApiKey
 from app.cli import ensure_first_admin
 from app.core.config import Settings
 from app.db.engine import Database
+from app.keys import service as keys_service
 from app.main import create_app
 from tests.conftest import ADMIN_SECRET
 from tests.problems import assert_problem
@@ -156,7 +157,7 @@ def test_get_keys_never_shows_a_secret_or_a_hash(admin: TestClient) -> None:
     secret = admin.post("/keys", json={"name": "pmo-sync", "scope": "write"}).json()["secret"]
     response = admin.get("/keys")
     assert response.status_code == 200
-    keys = {key["name"]: key for key in response.json()}
+    keys = {key["name"]: key for key in response.json()["items"]}
     assert keys["pmo-sync"]["scope"] == "write"
     assert keys["bootstrap"]["scope"] == "admin"
     for key in keys.values():
@@ -182,7 +183,7 @@ def test_delete_revokes_the_key_at_once(admin: TestClient, app: FastAPI) -> None
         assert holder.get("/api/v1/roles").status_code == 200
         assert admin.delete("/keys/pmo-sync").status_code == 204
         assert_problem(holder.get("/api/v1/roles"), 401)
-    assert "pmo-sync" not in {key["name"] for key in admin.get("/keys").json()}
+    assert "pmo-sync" not in {key["name"] for key in admin.get("/keys").json()["items"]}
     assert_problem(admin.delete("/keys/pmo-sync"), 404)
 
 
@@ -195,7 +196,7 @@ def test_last_used_at_is_recorded(admin: TestClient, app: FastAPI) -> None:
 
 
 def _named(admin: TestClient, name: str) -> dict[str, Any]:
-    return next(key for key in admin.get("/keys").json() if key["name"] == name)
+    return next(key for key in admin.get("/keys").json()["items"] if key["name"] == name)
 
 
 @pytest.fixture
@@ -212,7 +213,7 @@ def test_the_bootstrap_key_from_the_environment_is_an_admin_key_named_bootstrap(
     with TestClient(
         app, headers={"Authorization": "Bearer a-long-container-secret-42"}
     ) as bootstrap:
-        keys = bootstrap.get("/api/v1/keys").json()
+        keys = bootstrap.get("/api/v1/keys").json()["items"]
     assert [(key["name"], key["scope"]) for key in keys] == [("bootstrap", "admin")]
 
 
@@ -282,3 +283,115 @@ def test_no_first_admin_when_any_key_exists(
     before = _keys(database)
     assert ensure_first_admin(no_bootstrap, database) is None
     assert _keys(database) == before
+
+
+# -- the keys' lifecycle -----------------------------------------------------------------------
+
+
+def _serve(database: Database, database_url: str, secret: str | None) -> FastAPI:
+    """An app started (its lifespan run: the bootstrap key registered) and stopped."""
+    settings = Settings(database_url=database_url, bootstrap_admin_key=secret)  # type: ignore[arg-type]
+    app = create_app(settings, database)
+    with TestClient(app):
+        pass
+    return app
+
+
+def test_a_revoked_bootstrap_key_stays_revoked_until_its_secret_changes(
+    database: Database, database_url: str
+) -> None:
+    first, second = "first-bootstrap-secret", "second-bootstrap-secret"
+    app = _serve(database, database_url, first)
+    with TestClient(app, base_url=f"{ORIGIN}/api/v1") as http:
+        bootstrap = {"Authorization": f"Bearer {first}"}
+        other = http.post("/keys", json={"name": "ops", "scope": "admin"}, headers=bootstrap)
+        assert other.status_code == 201
+        assert http.delete("/keys/bootstrap", headers=bootstrap).status_code == 204
+    # The next start does not bring it back...
+    app = _serve(database, database_url, first)
+    with TestClient(app, base_url=f"{ORIGIN}/api/v1") as http:
+        assert_problem(http.get("/roles", headers={"Authorization": f"Bearer {first}"}), 401)
+    assert ("bootstrap", "admin") not in _keys(database)
+    # ...a new secret does.
+    app = _serve(database, database_url, second)
+    with TestClient(app, base_url=f"{ORIGIN}/api/v1") as http:
+        assert http.get("/roles", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+        assert_problem(http.get("/roles", headers={"Authorization": f"Bearer {first}"}), 401)
+
+
+def test_revoking_the_last_admin_key_is_409_unless_forced(admin: TestClient) -> None:
+    body = assert_problem(admin.delete("/keys/bootstrap"), 409, detail_contains="last admin key")
+    assert "force=true" in body["detail"]
+    assert admin.get("/keys").status_code == 200  # nothing changed
+    assert admin.post("/keys", json={"name": "ops", "scope": "admin"}).status_code == 201
+    assert admin.delete("/keys/bootstrap").status_code == 204  # its own key: one admin is left
+    assert_problem(admin.get("/keys"), 401)
+
+
+def test_the_last_admin_key_goes_with_force_true(admin: TestClient, database: Database) -> None:
+    assert admin.delete("/keys/bootstrap", params={"force": "true"}).status_code == 204
+    assert _keys(database) == []
+
+
+def test_a_write_or_read_key_is_never_the_last_admin_key(admin: TestClient) -> None:
+    admin.post("/keys", json={"name": "pmo-sync", "scope": "write"})
+    assert admin.delete("/keys/pmo-sync").status_code == 204
+
+
+def test_get_keys_pages_like_every_list(admin: TestClient) -> None:
+    for n in range(5):
+        admin.post("/keys", json={"name": f"key-{n}", "scope": "read"})
+    names, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = admin.get("/keys", params=params).json()
+        assert len(page["items"]) <= 2
+        names += [key["name"] for key in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert names == sorted(names) == ["bootstrap", *(f"key-{n}" for n in range(5))]
+    assert_problem(admin.get("/keys", params={"limit": 0}), 422)
+
+
+def test_a_revoked_key_gets_401_before_any_validation(
+    admin: TestClient, app: FastAPI, database: Database
+) -> None:
+    secret = admin.post("/keys", json={"name": "pmo-sync", "scope": "write"}).json()["secret"]
+    with TestClient(app, base_url=f"{ORIGIN}/api/v1") as http:
+        holder = {"Authorization": f"Bearer {secret}"}
+        assert http.get("/roles", headers=holder).status_code == 200  # now cached
+        # Revoked elsewhere (another worker, the command line): this process's cache still
+        # knows the key, yet no answer about the request comes before the 401.
+        with database.transaction() as session:
+            keys_service.revoke_key(session, "pmo-sync")
+        bad_requests = [
+            ("POST", "/roles", {"json": {"code": "x", "name": ""}}),
+            ("PUT", "/roles/CFO", {"json": {"name": 5, "bogus": True}}),
+            ("PATCH", "/initiatives/missing", {"json": {"priority": "high"}}),
+            ("GET", "/roles", {"params": {"limit": 0}}),
+            ("GET", "/roles", {"params": {"bogus": 1}}),
+            ("GET", "/initiatives/missing", {}),
+            ("POST", "/imports", {"content": b"{not json", "headers": {"X-Any": "1"}}),
+            ("DELETE", "/roles/CMO", {"headers": {"If-Match": '"999"'}}),
+        ]
+        for method, path, kwargs in bad_requests:
+            headers = {**holder, **kwargs.pop("headers", {})}
+            response = http.request(method, path, headers=headers, **kwargs)
+            assert_problem(response, 401, detail_contains="revoked")
+
+
+def test_a_revoked_key_gets_401_not_a_replayed_answer(
+    admin: TestClient, app: FastAPI, database: Database
+) -> None:
+    secret = admin.post("/keys", json={"name": "pmo-sync", "scope": "write"}).json()["secret"]
+    with TestClient(app, base_url=f"{ORIGIN}/api/v1") as http:
+        headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "once"}
+        role = {"code": "CFO", "name": "Finance"}
+        assert http.post("/roles", json=role, headers=headers).status_code == 201
+        assert http.post("/roles", json=role, headers=headers).headers["idempotent-replayed"]
+        with database.transaction() as session:
+            keys_service.revoke_key(session, "pmo-sync")
+        assert_problem(
+            http.post("/roles", json=role, headers=headers), 401, detail_contains="revoked"
+        )

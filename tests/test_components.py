@@ -488,7 +488,8 @@ def test_current_if_match_is_honoured(client: TestClient, chatbot: Database) -> 
     response = client.patch(NLU, json={"description": "x"}, headers={"If-Match": '"1"'})
     assert response.status_code == 200
     assert response.headers["etag"] == '"2"'
-    response = client.put(NLU, json={"name": "NLU"}, headers={"If-Match": 'W/"2"'})
+    assert_problem(client.put(NLU, json={"name": "NLU"}, headers={"If-Match": 'W/"2"'}), 412)
+    response = client.put(NLU, json={"name": "NLU"}, headers={"If-Match": '"2"'})
     assert response.status_code == 200
     assert response.headers["etag"] == '"3"'
     assert client.delete(NLU, headers={"If-Match": '"3"'}).status_code == 204

@@ -144,8 +144,8 @@ def test_a_wrong_method_is_a_405_problem_naming_the_allowed_ones(client: TestCli
     response = client.delete("/roles")
     body = assert_problem(response, 405, detail_contains="DELETE")
     assert body["type"] == "urn:raci:problem:method-not-allowed"
-    assert response.headers["allow"] == "GET, POST"
-    assert "GET or POST" in body["detail"]
+    assert response.headers["allow"] == "GET, HEAD, POST"
+    assert "GET or HEAD or POST" in body["detail"]
 
 
 def test_an_unknown_query_parameter_is_422(client: TestClient) -> None:

@@ -1,6 +1,7 @@
 """Idempotency-Key on POST: a retry replays the first answer and does the work only once."""
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -12,11 +13,11 @@ from sqlalchemy import func, select
 
 from app.db.base import utcnow
 from app.db.engine import Database
+from app.idempotency import middleware as idempotency_middleware
 from app.idempotency.models import IdempotencyRecord
 from app.idempotency.service import LEASE
 from app.roles import service as roles_service
 from app.roles.models import Role
-from tests.database import is_postgres
 from tests.problems import assert_problem, error_locs
 
 CFO = {"code": "CFO", "name": "Chief Financial Officer"}
@@ -100,15 +101,45 @@ def test_the_same_key_on_another_path_is_422(client: TestClient, database: Datab
     assert_problem(other, 422)
 
 
-def test_while_the_first_request_is_in_flight_a_retry_is_409(
+def test_a_retry_waits_for_the_first_request_and_is_409_if_it_is_still_at_work(
+    client: TestClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(idempotency_middleware, "IN_FLIGHT_WAIT_SECONDS", 0.3)
+    client.post("/roles", json=CFO, headers=key("probe"))
+    (probe,) = records(database)
+    add_record(database, idempotency_key="k1", request_hash=probe.request_hash)
+    started = time.monotonic()
+    response = client.post("/roles", json=CFO, headers=key("k1"))
+    assert time.monotonic() - started >= 0.3
+    assert_problem(response, 409, detail_contains="still being processed")
+    assert response.headers["retry-after"] == "1"
+
+
+def test_a_retry_sent_while_the_first_request_is_at_work_gets_its_answer_replayed(
     client: TestClient, database: Database
 ) -> None:
     client.post("/roles", json=CFO, headers=key("probe"))
     (probe,) = records(database)
     add_record(database, idempotency_key="k1", request_hash=probe.request_hash)
+
+    def finish_the_first() -> None:
+        time.sleep(0.3)
+        with database.transaction() as session:
+            record = session.scalar(
+                select(IdempotencyRecord).where(IdempotencyRecord.idempotency_key == "k1")
+            )
+            assert record is not None
+            record.response_status = 201
+            record.response_headers = '[["content-type", "application/json"]]'
+            record.response_body = b'{"code": "CFO", "first": true}'
+
+    finisher = threading.Thread(target=finish_the_first)
+    finisher.start()
     response = client.post("/roles", json=CFO, headers=key("k1"))
-    assert_problem(response, 409, detail_contains="still being processed")
-    assert response.headers["retry-after"] == "1"
+    finisher.join()
+    assert response.status_code == 201
+    assert response.headers["idempotent-replayed"] == "true"
+    assert response.json() == {"code": "CFO", "first": True}
 
 
 def test_an_abandoned_in_flight_record_is_taken_over(
@@ -259,14 +290,9 @@ def test_concurrent_identical_posts_create_exactly_one_resource(
         worker.join(timeout=60)
     assert len(answers) == threads
     assert role_count(database) == 1
-    statuses = sorted(response.status_code for response in answers)
-    assert statuses.count(201) >= 1
-    assert set(statuses) <= {201, 409}
-    for response in answers:
-        if response.status_code == 201:
-            assert response.json()["code"] == "CFO"
-        else:
-            assert_problem(response, 409, detail_contains="still being processed")
-    if is_postgres(database_url):
-        # Real concurrency: most of them found the first one still in flight.
-        assert len(records(database)) == 1
+    # Exactly one did the work; every other one got its answer replayed, as a later retry.
+    assert [response.status_code for response in answers] == [201] * threads
+    replayed = [response.headers.get("idempotent-replayed") for response in answers]
+    assert replayed.count(None) == 1 and replayed.count("true") == threads - 1
+    assert len({response.text for response in answers}) == 1
+    assert len(records(database)) == 1

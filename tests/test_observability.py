@@ -28,6 +28,7 @@ from tests import builders
 from tests import database as testdb
 from tests.conftest import ADMIN_SECRET
 from tests.live_server import LiveServer, client, live_server, wait_until
+from tests.problems import assert_problem
 from tests.test_health import UNREACHABLE
 
 HEX32 = r"[0-9a-f]{32}"
@@ -178,15 +179,13 @@ def test_log_config_sends_uvicorn_through_the_same_formatter() -> None:
 # -- metrics -----------------------------------------------------------------------------------
 
 
-def test_metrics_count_requests_by_route_template_and_status(
-    client: TestClient, anon: TestClient
-) -> None:
-    before = _scrape(anon)
+def test_metrics_count_requests_by_route_template_and_status(client: TestClient) -> None:
+    before = _scrape(client)
     labels = {"method": "GET", "route": "/api/v1/initiatives/{key}", "status": "404"}
     client.get("/initiatives/first-unknown")
     client.get("/initiatives/second-unknown?expand=components")
     client.get("/definitely/not/a/route")
-    after = _scrape(anon)
+    after = _scrape(client)
     assert _value(after, "raci_http_requests_total", **labels) == (
         _value(before, "raci_http_requests_total", **labels) + 2
     )
@@ -199,33 +198,47 @@ def test_metrics_count_requests_by_route_template_and_status(
     assert 'le="0.005"' in after
 
 
-def test_metrics_need_no_key_and_stay_out_of_the_openapi(anon: TestClient, app: FastAPI) -> None:
-    assert anon.get("http://testserver/metrics").status_code == 200
+def test_metrics_need_a_key_and_stay_out_of_the_openapi(
+    anon: TestClient, reader: TestClient, app: FastAPI
+) -> None:
+    response = anon.get("http://testserver/metrics")
+    assert_problem(response, 401, detail_contains="API key")
+    assert "raci_http" not in response.text
+    bad = {"Authorization": "Bearer raci_not-a-key-0000000000000000000000000000000"}
+    assert_problem(anon.get("http://testserver/metrics", headers=bad), 401)
+    assert reader.get("http://testserver/metrics").status_code == 200  # any scope will do
     assert "/metrics" not in app.openapi()["paths"]
 
 
-def test_findings_by_rule_match_the_findings_report(
-    client: TestClient, anon: TestClient, database: Database
-) -> None:
+def test_metrics_are_public_only_when_configured(database_url: str, database: Database) -> None:
+    settings = Settings(database_url=database_url, metrics_public=True)  # type: ignore[call-arg]
+    with TestClient(create_app(settings, database)) as anonymous:
+        assert anonymous.get("/metrics").status_code == 200
+        # The API still needs its key.
+        assert_problem(anonymous.get("/api/v1/roles"), 401)
+
+
+def test_findings_by_rule_match_the_findings_report(client: TestClient, database: Database) -> None:
     builders.support_chatbot(database)
     builders.initiative(database, "lonely-app", status="active")
     report = client.get("/reports/findings").json()["summary"]["by_rule"]
     assert report["MULTIPLE_ACCOUNTABLE"] == 1 and report["UNSPONSORED_INITIATIVE"] == 1
-    text = _scrape(anon)
+    text = _scrape(client)
     exported = {labels["rule"]: value for labels, value in iter_samples(text, "raci_findings")}
     assert exported == {rule: float(count) for rule, count in report.items()}
     assert _value(text, "raci_findings", rule="MULTIPLE_ACCOUNTABLE", severity="high") == 1
     assert _value(text, "raci_findings_up") == 1
 
     client.put("/initiatives/lonely-app", json={"key": "lonely-app", "name": "x", "sponsor": "CMO"})
-    assert _value(_scrape(anon), "raci_findings", rule="UNSPONSORED_INITIATIVE") == 0
+    assert _value(_scrape(client), "raci_findings", rule="UNSPONSORED_INITIATIVE") == 0
 
 
 @pytest.fixture
 def unreachable() -> Iterator[TestClient]:
     url = UNREACHABLE["postgresql" if testdb.is_postgres(testdb.base_url()) else "sqlite"]
     database = Database(make_engine(url))
-    app = create_app(Settings(database_url=url, bootstrap_admin_key=None), database)
+    settings = Settings(database_url=url, bootstrap_admin_key=None, metrics_public=True)
+    app = create_app(settings, database)
     with TestClient(app) as test_client:
         yield test_client
     database.dispose()
@@ -329,7 +342,9 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(
 def test_several_workers_share_their_metrics(database_url: str, database: Database) -> None:
     """`raci serve --workers 2` sets PROMETHEUS_MULTIPROC_DIR up: any worker's /metrics
     counts the requests every worker answered."""
-    with live_server(database_url, "--workers", "2", log_level="WARNING") as server:
+    with live_server(
+        database_url, "--workers", "2", log_level="WARNING", metrics_public="true"
+    ) as server:
         requests = 40
         with httpx.Client(base_url=server.base, timeout=30) as http:
             for _ in range(requests):

@@ -111,42 +111,92 @@ def test_same_if_match_exactly_one_writer_wins(
     assert stored["name"] == winner["name"]
 
 
-@pytest.mark.parametrize(
-    ("path", "body"),
-    [
-        ("/roles/CCO", {"code": "CCO", "name": "Chief Customer Officer"}),
-        ("/initiatives/brand-new", initiative_document("brand-new", "Brand new")),
-    ],
-    ids=["role", "initiative-with-components"],
-)
-def test_many_puts_creating_the_same_key_create_it_once(
-    server: LiveServer, secret: str, database: Database, path: str, body: dict
+KPI_BODY = {
+    "key": "raced-kpi",
+    "name": "Raced KPI",
+    "baseline": 0,
+    "baseline_date": "2026-01-01",
+    "target": 100,
+    "target_date": "2026-12-31",
+    "owners": ["CMO", "CIO"],
+}
+# Every PUT that creates: (path, body, what must exist first).
+CREATING_PUTS = {
+    "role": ("/roles/CCO", {"code": "CCO", "name": "Chief Customer Officer"}, None),
+    "capability": ("/capabilities/raced-cap", {"name": "Raced capability"}, None),
+    "initiative-with-components": (
+        "/initiatives/brand-new",
+        initiative_document("brand-new", "Brand new"),
+        None,
+    ),
+    "component": ("/initiatives/host/components/voice", {"name": "Voice"}, "host"),
+    "cell": ("/initiatives/host/components/nlu/raci/CEO", {"raci": "C"}, "host"),
+    "kpi": ("/kpis/raced-kpi", KPI_BODY, None),
+}
+
+
+@pytest.mark.parametrize(("path", "body", "host"), CREATING_PUTS.values(), ids=CREATING_PUTS)
+def test_many_puts_creating_the_same_key_create_it_once_and_replace_it_after(
+    server: LiveServer, secret: str, database: Database, path: str, body: dict, host: str | None
 ) -> None:
+    """PUT is create-or-replace on both databases: exactly one 201, every other one a 200
+    that replaced it (with the same document: nothing changed, version 1)."""
+    if host is not None:
+        with client(server, secret) as http:
+            assert http.put(f"/initiatives/{host}", json=initiative_document(host, "h")).is_success
     responses = at_once(THREADS, lambda i, http: http.put(path, json=body), secret, server)
 
     assert_no_server_error(responses)
     statuses = Counter(r.status_code for r in responses)
-    assert statuses[201] == 1, statuses
-    # The others replaced it with the same document (200: they ran after the creation, as
-    # SQLite's write lock makes them) or, having lost the race for the insert on
-    # PostgreSQL, were told that the key exists now (409; a retried PUT replaces it).
-    assert set(statuses) <= {200, 201, 409}, statuses
-    for response in responses:
-        if response.status_code == 409:
-            assert response.headers["content-type"].startswith("application/problem+json")
-            assert "exists" in response.json()["detail"] or "meanwhile" in response.text
-    with database.transaction(write=False) as session:
-        if path.startswith("/roles"):
-            assert session.scalar(select(func.count()).where(Role.code == "CCO")) == 1
-        else:
+    assert statuses == {201: 1, 200: THREADS - 1}, [r.text for r in responses if r.is_error]
+    with client(server, secret) as http:
+        assert http.get(path).json()["version"] == 1  # unchanged replacements raise nothing
+    if path.startswith("/initiatives/brand-new"):
+        with database.transaction(write=False) as session:
             ids = session.scalars(select(Initiative.id).where(Initiative.key == "brand-new")).all()
             assert len(ids) == 1
             components = session.scalar(
                 select(func.count()).where(Component.initiative_id == ids[0])
             )
             assert components == 2
-    with client(server, secret) as http:
-        assert http.get(path).json()["version"] == 1  # unchanged replacements raise nothing
+    if path.startswith("/roles"):
+        with database.transaction(write=False) as session:
+            assert session.scalar(select(func.count()).where(Role.code == "CCO")) == 1
+
+
+def test_many_create_only_puts_create_it_once_and_the_rest_are_412(
+    server: LiveServer, secret: str, database: Database
+) -> None:
+    body = initiative_document("create-only", "Create only")
+    responses = at_once(
+        THREADS,
+        lambda i, http: http.put(
+            "/initiatives/create-only", json=body, headers={"If-None-Match": "*"}
+        ),
+        secret,
+        server,
+    )
+    assert_no_server_error(responses)
+    assert Counter(r.status_code for r in responses) == {201: 1, 412: THREADS - 1}
+
+
+def test_many_posts_with_one_idempotency_key_do_the_work_once(
+    server: LiveServer, secret: str, database: Database
+) -> None:
+    """Concurrent retries of one POST: one does the work, the others get its answer."""
+    role = {"code": "CXO", "name": "Chief Experience Officer"}
+    responses = at_once(
+        THREADS,
+        lambda i, http: http.post("/roles", json=role, headers={"Idempotency-Key": "one-try"}),
+        secret,
+        server,
+    )
+    assert_no_server_error(responses)
+    assert [r.status_code for r in responses] == [201] * THREADS
+    replayed = [r.headers.get("idempotent-replayed") for r in responses]
+    assert replayed.count(None) == 1
+    with database.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).where(Role.code == "CXO")) == 1
 
 
 def test_imports_racing_cell_edits_lose_no_update_and_half_write_nothing(

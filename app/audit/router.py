@@ -10,10 +10,11 @@ from pydantic import AfterValidator, StringConstraints
 from app.audit import service
 from app.audit.schemas import AuditEntryRead, AuditPage
 from app.audit.service import AuditFilters
+from app.auth.scopes import grants
 from app.core.csv_answers import FormatDep, csv_documented, csv_response
-from app.core.errors import Unprocessable
+from app.core.errors import Forbidden, Unprocessable
 from app.core.http import READ_PROBLEMS, problems
-from app.core.identifiers import Timestamp, no_control_chars
+from app.core.identifiers import Key, Timestamp, no_control_chars
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor, fingerprint
 from app.db.changes import AuditAction, ResourceType
 from app.deps import ReadKey, SessionDep
@@ -80,7 +81,8 @@ def _csv_rows(items: list[AuditEntryRead]) -> Iterator[tuple[object, ...]]:
     response_model=AuditPage,
     responses={
         **csv_documented(
-            "A page of entries, oldest first; as CSV the cursor is in `X-Next-Cursor`.",
+            "A page of entries, oldest first; as CSV the cursors are in `X-Next-Cursor` "
+            "(absent on the last page) and `X-Resume-Token`.",
             _CSV_EXAMPLE,
         ),
         **problems(*READ_PROBLEMS),
@@ -89,7 +91,7 @@ def _csv_rows(items: list[AuditEntryRead]) -> Iterator[tuple[object, ...]]:
 def list_audit(
     request: Request,
     session: SessionDep,
-    _: ReadKey,
+    principal: ReadKey,
     output_format: FormatDep,
     resource_type: Annotated[
         list[ResourceType] | None, Query(description="Only these resource types (any of).")
@@ -107,7 +109,8 @@ def list_audit(
         ),
     ] = None,
     actor: Annotated[
-        list[ResourceKey] | None, Query(description="Only changes by these API keys (any of).")
+        list[Key] | None,
+        Query(description="Only changes by these API keys (any of), or `system` (the CLI)."),
     ] = None,
     action: Annotated[
         list[AuditAction] | None, Query(description="Only these actions (any of).")
@@ -123,23 +126,35 @@ def list_audit(
     ] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,
-        Query(max_length=512, description="`next_cursor` of the previous page or poll."),
+        Query(
+            max_length=512,
+            description="`next_cursor` of the previous page, or a `resume_token` to poll from.",
+        ),
     ] = None,
 ) -> Any:
     """Every change made through the API or the command line, one entry per changed resource,
     with the API key's name as `actor` and the public fields `before` and `after`.
 
+    **Pages**, like every list: follow `next_cursor` until it is null.
+
     **A change feed.** Entries come in the order they were committed (by `id`, ascending).
-    `next_cursor` is *never null*: it continues after the last entry returned, or, when the
-    page is empty, where the given cursor was. A client that keeps the last `next_cursor`
-    and polls with it gets every later change exactly once, in order. `has_more` tells
-    whether more entries already wait (fetch again at once) or you are caught up (poll
-    later). A cursor is bound to the filters it was issued for.
+    `resume_token` is *never null*: it continues after the last entry returned, or, when the
+    page is empty, where the given cursor was. A client that keeps the last `resume_token`
+    and polls with it (as `cursor`) gets every later change exactly once, in order.
+    `has_more` tells whether more entries already wait or you are caught up. Both are
+    bound to the filters they were issued for.
+
+    Entries about API keys (their names and scopes) are shown to admin keys only; another
+    key asking for `resource_type=api_key` gets a 403.
 
     Answers CSV with `Accept: text/csv` or `?format=csv` (`before` and `after` as JSON
-    text; the cursor in the `X-Next-Cursor` header, `has_more` in `X-Has-More`).
+    text; `X-Next-Cursor` when more pages follow, `X-Resume-Token` always, `has_more` in
+    `X-Has-More`).
     """
     after_id, made_for = _after_id(request, cursor)
+    admin = grants(principal.scope, "admin")
+    if not admin and resource_type and "api_key" in resource_type:
+        raise Forbidden("Entries about API keys need a key with the 'admin' scope")
     filters = AuditFilters(
         resource_types=_at_most("resource_type", resource_type),
         resource_keys=_at_most("resource_key", resource_key),
@@ -147,13 +162,19 @@ def list_audit(
         actors=_at_most("actor", actor),
         actions=_at_most("action", action),
         since=since,
+        hidden_types=() if admin else ("api_key",),
     )
     rows, has_more = service.list_entries(session, filters, after_id, limit)
     items = [AuditEntryRead.model_validate(row) for row in rows]
-    next_cursor = encode_cursor(str(items[-1].id if items else after_id), made_for)
+    resume_token = encode_cursor(str(items[-1].id if items else after_id), made_for)
+    next_cursor = resume_token if has_more else None
     if output_format == "csv":
         response = csv_response(CSV_HEADER, list(_csv_rows(items)), "audit.csv")
-        response.headers["X-Next-Cursor"] = next_cursor
+        if next_cursor is not None:
+            response.headers["X-Next-Cursor"] = next_cursor
+        response.headers["X-Resume-Token"] = resume_token
         response.headers["X-Has-More"] = "true" if has_more else "false"
         return response
-    return AuditPage(items=items, next_cursor=next_cursor, has_more=has_more)
+    return AuditPage(
+        items=items, next_cursor=next_cursor, resume_token=resume_token, has_more=has_more
+    )

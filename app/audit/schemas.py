@@ -33,13 +33,19 @@ class AuditEntryRead(ReadModel):
 
 
 class AuditPage(ReadModel):
-    """One page of the change feed. `next_cursor` is never null: keep it and poll with it."""
+    """One page of the change feed. Page through with `next_cursor` until it is null, like
+    every list; keep `resume_token` to poll for later changes."""
 
     items: list[AuditEntryRead]
-    next_cursor: str = Field(
-        description="Continues after the last entry of this page (or where the given cursor "
-        "was, if the page is empty). Poll with it to get later changes, each exactly once."
+    next_cursor: str | None = Field(
+        description="The next page of the entries there are now; null on the last page."
+    )
+    resume_token: str = Field(
+        description="Never null: continues after the last entry of this page (or where the "
+        "given cursor was, if the page is empty). Pass it as `cursor` later to get the "
+        "changes made since, each exactly once, in order."
     )
     has_more: bool = Field(
-        description="True when more entries already wait; false when you are caught up."
+        description="True when more entries already wait (`next_cursor` is set); false when "
+        "you are caught up."
     )

@@ -20,9 +20,13 @@ class AuditFilters:
     actors: Sequence[str] = ()
     actions: Sequence[str] = ()
     since: datetime | None = None
+    # Resource types the caller may not see (API keys, to all but admin keys).
+    hidden_types: Sequence[str] = ()
 
     def where(self) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
+        if self.hidden_types:
+            conditions.append(AuditEntry.resource_type.not_in(self.hidden_types))
         if self.resource_types:
             conditions.append(AuditEntry.resource_type.in_(self.resource_types))
         if self.actors:

@@ -18,3 +18,15 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RevokedSecret(Base):
+    """The hash of a revoked key's secret, kept so that nothing brings it back: the bootstrap
+    key (`RACI_BOOTSTRAP_ADMIN_KEY`) is registered again at start-up only while its secret
+    was never revoked; a new secret in the environment makes a new key."""
+
+    __tablename__ = "revoked_secret"
+
+    secret_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

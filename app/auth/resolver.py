@@ -73,6 +73,18 @@ class KeyResolver:
             return None
         return key
 
+    def still_valid(self, key: KnownKey) -> bool:
+        """Whether `key` still exists as it was (one probe of the secret hash's index); a
+        key that does not is dropped from the cache."""
+        with self.database.transaction(write=False) as session:
+            now = session.execute(
+                select(ApiKey.name, ApiKey.scope).where(ApiKey.secret_hash == key.secret_hash)
+            ).first()
+        if now is None or (now.name, now.scope) != (key.name, key.scope):
+            self.cache.forget(key.secret_hash)
+            return False
+        return True
+
     def resolve(self, secret: str, *, cached: bool = True) -> KnownKey | None:
         """The key with this secret, or None when it is unknown or revoked.
 

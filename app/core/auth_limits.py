@@ -1,121 +1,224 @@
-"""Failed-authentication rate limiting: a client that keeps sending wrong keys is slowed down.
+"""Limits on unauthenticated work: failed keys and requests with no key are slowed down,
+keys that authenticate never are.
 
-Once a client address has had `per_minute` failed authentications (an unknown or revoked
-key) within the last minute, every further API request from it is answered 429
-problem+json with `Retry-After` (seconds until the oldest of those failures leaves the
-window), before its key is looked up, before its body is read, before any database work.
-Requests that authenticate are never counted; the limit applies to failures only.
+Three sliding one-minute windows, kept in memory per process:
 
-The counts are kept in memory, per process: with N worker processes a client may get up
-to N times the limit through before every worker refuses it, which still makes guessing
-a 256-bit secret hopeless while sparing the database a shared counter. Behind a reverse
-proxy, run uvicorn with `--proxy-headers --forwarded-allow-ips=<proxy>` so that the client
-address is the real client's, not the proxy's.
+- **failures per client address**: unknown or revoked keys sent from one address;
+- **failures per presented key prefix**: the first characters of a wrong secret, whatever
+  address sends it (a revoked key still configured on a fleet of machines);
+- **anonymous requests per client address**: API requests with no key at all.
+
+Over a limit, the answer that would have been a 401 is a 429 problem+json with
+`Retry-After` (seconds until the oldest counted event leaves the window). A request whose
+key authenticates is never refused and never counted, so everyone behind one proxy or NAT
+keeps working while one of them sends wrong keys. A wrong secret already seen in the window
+is refused without looking it up again.
+
+The client address is the TCP peer's, unless that peer is one of the configured trusted
+proxies (`RACI_TRUSTED_PROXIES`, addresses or networks): then it is the nearest address in
+`X-Forwarded-For` that is not itself a trusted proxy. A client anywhere else cannot choose
+its address by sending that header.
+
+With N worker processes a client may get up to N times a limit through before every
+worker refuses it, which still spares the database a shared counter.
 """
 
+import hashlib
+import ipaddress
 import math
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
-from app.core.errors import DomainError
-from app.core.problems import send_problem
+from app.core.errors import TooManyRequests
 
 WINDOW_SECONDS = 60.0
-# Addresses remembered at most; the stalest are forgotten first beyond that.
-MAX_CLIENTS = 10_000
+# Buckets remembered at most (addresses, prefixes and wrong secrets); the stalest go first.
+MAX_BUCKETS = 10_000
+# Failures are counted per this many first characters of a wrong secret (`raci_` and 7).
+PREFIX_LENGTH = 12
 UNKNOWN_CLIENT = "unknown"
 
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-class TooManyFailedAuthentications(DomainError):
-    status, title, slug = 429, "Too many requests", "too-many-requests"
 
+class TooManyFailedAuthentications(TooManyRequests):
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            "Too many failed authentications from this address; "
-            f"retry after {retry_after} seconds with a valid API key"
+            "Too many failed authentications from this address or with this key; "
+            f"retry after {retry_after} seconds with a valid API key",
+            retry_after,
         )
-        self.headers = {"Retry-After": str(retry_after)}
 
 
-def client_address(scope: Scope) -> str:
-    client = scope.get("client")
-    return client[0] if client else UNKNOWN_CLIENT
+class TooManyAnonymousRequests(TooManyRequests):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "Too many requests without an API key from this address; send "
+            f"'Authorization: Bearer <secret>' (retry after {retry_after} seconds)",
+            retry_after,
+        )
 
 
-class FailedAuthLimiter:
-    """Failed authentications per client address over a sliding window. Thread-safe: the
-    authentication dependency runs in the thread pool."""
+def parse_networks(text: str | Iterable[str]) -> tuple[IpNetwork, ...]:
+    """`10.0.0.0/8, 127.0.0.1` as networks; ValueError for anything that is not one."""
+    items = text.split(",") if isinstance(text, str) else text
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class ClientAddresses:
+    """Which address a request comes from, trusting `X-Forwarded-For` only from `proxies`."""
+
+    proxies: tuple[IpNetwork, ...] = ()
+
+    def _trusted(self, address: str) -> bool:
+        ip = _ip(address)
+        return ip is not None and any(ip in network for network in self.proxies)
+
+    def of(self, scope: Scope) -> str:
+        client = scope.get("client")
+        peer = client[0] if client else UNKNOWN_CLIENT
+        if not self.proxies or not self._trusted(peer):
+            return peer
+        forwarded = [
+            hop.strip()
+            for name, value in scope.get("headers", [])
+            if name.lower() == b"x-forwarded-for"
+            for hop in value.decode("latin-1").split(",")
+        ]
+        # The proxies append: the nearest hop is last. Walk back past our own proxies.
+        for hop in reversed(forwarded):
+            if not self._trusted(hop):
+                ip = _ip(hop)
+                return str(ip) if ip is not None else peer
+        return peer
+
+
+class _Windows:
+    """Event times per bucket over a sliding window, bounded in memory. Not thread-safe by
+    itself: the limiter holds its lock around every call."""
+
+    def __init__(self, limit: int, window: float, max_buckets: int) -> None:
+        self.limit = limit
+        self.window = window
+        self.max_buckets = max_buckets
+        self._events: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def add(self, bucket: str, now: float) -> None:
+        events = self._events.pop(bucket, None)
+        if events is None:
+            events = deque(maxlen=self.limit)
+        events.append(now)
+        self._events[bucket] = events  # most recent last
+        while len(self._events) > self.max_buckets:
+            self._events.popitem(last=False)
+
+    def wait(self, bucket: str, now: float) -> int | None:
+        """Seconds until `bucket` is under its limit again, or None when it is."""
+        events = self._events.get(bucket)
+        if events is None:
+            return None
+        while events and now - events[0] >= self.window:
+            events.popleft()
+        if not events:
+            del self._events[bucket]
+            return None
+        if len(events) < self.limit:
+            return None
+        return max(1, math.ceil(events[0] + self.window - now))
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+
+def _waits(*waits: int | None) -> int | None:
+    present = [wait for wait in waits if wait is not None]
+    return max(present) if present else None
+
+
+class AuthLimiter:
+    """Failed and anonymous authentications per address and per key prefix. Thread-safe."""
 
     def __init__(
         self,
-        per_minute: int,
+        failures_per_minute: int,
+        anonymous_per_minute: int,
         *,
+        addresses: ClientAddresses | None = None,
         window_seconds: float = WINDOW_SECONDS,
-        max_clients: int = MAX_CLIENTS,
+        max_buckets: int = MAX_BUCKETS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.limit = per_minute
-        self.window = window_seconds
-        self.max_clients = max_clients
+        self.addresses = addresses or ClientAddresses()
         self.clock = clock
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._failures = _Windows(failures_per_minute, window_seconds, max_buckets)
+        self._anonymous = _Windows(anonymous_per_minute, window_seconds, max_buckets)
+        # Wrong secrets (by hash) seen in the window: refused again without a lookup.
+        self._wrong = _Windows(1, window_seconds, max_buckets)
         self._lock = threading.Lock()
 
-    def record_failure(self, connection: HTTPConnection) -> None:
-        """The hook `app.deps` calls when a request's key is unknown or revoked."""
-        self.record(client_address(connection.scope))
+    @property
+    def limit(self) -> int:
+        return self._failures.limit
 
-    def check(self, connection: HTTPConnection) -> None:
-        """429 (TooManyFailedAuthentications) when the client is over the limit."""
-        wait = self.retry_after(client_address(connection.scope))
-        if wait is not None:
-            raise TooManyFailedAuthentications(wait)
+    def address(self, scope: Scope) -> str:
+        return self.addresses.of(scope)
 
-    def record(self, address: str) -> None:
+    def anonymous(self, address: str) -> TooManyRequests | None:
+        """Count a request with no key; the 429 to answer instead of 401 when the address
+        already had its limit (a refused request is not counted: Retry-After holds)."""
         now = self.clock()
         with self._lock:
-            failures = self._failures.pop(address, None)
-            if failures is None:
-                failures = deque(maxlen=self.limit)
-            failures.append(now)
-            self._failures[address] = failures  # most recently failed last
-            while len(self._failures) > self.max_clients:
-                self._failures.popitem(last=False)
+            wait = self._anonymous.wait(address, now)
+            if wait is None:
+                self._anonymous.add(address, now)
+        return TooManyAnonymousRequests(wait) if wait is not None else None
 
-    def retry_after(self, address: str) -> int | None:
-        """Seconds until `address` may try again, or None when it is not limited."""
+    def known_wrong(self, address: str, secret: str) -> TooManyRequests | None:
+        """Before a lookup: the 429 for a secret that already failed in the window while its
+        address or prefix is over the limit (nothing to look up again), else None."""
         now = self.clock()
         with self._lock:
-            failures = self._failures.get(address)
-            if failures is None:
+            if self._wrong.wait(_digest(secret), now) is None:
                 return None
-            while failures and now - failures[0] >= self.window:
-                failures.popleft()
-            if not failures:
-                del self._failures[address]
-                return None
-            if len(failures) < self.limit:
-                return None
-            return max(1, math.ceil(failures[0] + self.window - now))
+            wait = _waits(
+                self._failures.wait("a:" + address, now),
+                self._failures.wait("p:" + secret[:PREFIX_LENGTH], now),
+            )
+        return TooManyFailedAuthentications(wait) if wait is not None else None
+
+    def failed(self, address: str, secret: str) -> TooManyRequests | None:
+        """Count a secret that did not authenticate; the 429 to answer instead of 401 when
+        its address or its prefix already had its limit (then it is not counted again)."""
+        now = self.clock()
+        prefix = "p:" + secret[:PREFIX_LENGTH]
+        with self._lock:
+            wait = _waits(
+                self._failures.wait("a:" + address, now), self._failures.wait(prefix, now)
+            )
+            if wait is None:
+                self._failures.add("a:" + address, now)
+                self._failures.add(prefix, now)
+            self._wrong.add(_digest(secret), now)
+        return TooManyFailedAuthentications(wait) if wait is not None else None
+
+    def remembered(self) -> int:
+        """How many buckets are kept (for tests of the memory bound)."""
+        with self._lock:
+            return len(self._failures) + len(self._anonymous) + len(self._wrong)
 
 
-class FailedAuthLimitMiddleware:
-    """429 for API requests from an address over the limit, before anything else is done."""
-
-    def __init__(self, app: ASGIApp, *, limiter: FailedAuthLimiter, path_prefix: str) -> None:
-        self.app = app
-        self.limiter = limiter
-        self.path_prefix = path_prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(self.path_prefix):
-            wait = self.limiter.retry_after(client_address(scope))
-            if wait is not None:
-                await send_problem(send, TooManyFailedAuthentications(wait))
-                return
-        await self.app(scope, receive, send)
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -3,6 +3,7 @@
 import re
 
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PayloadTooLarge, UnsupportedMediaType
@@ -30,11 +31,15 @@ class BodyGuard:
         max_body_bytes: int,
         json_prefix: str = "/api/",
         other_media: re.Pattern[str] | None = None,
+        path_limits: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.json_prefix = json_prefix
         self.other_media = other_media
+        # Smaller limits for paths that take a body before any key is known (the dashboard's
+        # sign-in form carries the key itself): an anonymous client cannot make it read much.
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
@@ -42,8 +47,9 @@ class BodyGuard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         declared = headers.get("content-length")
-        too_large = f"The body exceeds the limit of {self.max_body_bytes} bytes"
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        limit = self.path_limits.get(scope["path"], self.max_body_bytes)
+        too_large = f"The body exceeds the limit of {limit} bytes"
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await send_problem(send, PayloadTooLarge(too_large))
             return
         has_body = (declared is not None and declared != "0") or "transfer-encoding" in headers
@@ -70,8 +76,35 @@ class BodyGuard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise HTTPException(413, too_large)
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body, for a middleware that must see it before the route does
+    (ClientDisconnect if the client goes away)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app the body already read, then defers to the real one."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -96,6 +96,17 @@ class ServiceUnavailable(DomainError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
+class InsufficientStorage(DomainError):
+    """507 (RFC 4918): the disk holding the data is full; nothing was written. Retry-After
+    tells a client when asking again is worth it, an operator has to make room first."""
+
+    status, title, slug = 507, "Insufficient storage", "insufficient-storage"
+
+    def __init__(self, detail: str, retry_after: int = 60) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 def loc_path(loc: Sequence[Any]) -> str:
     """A location as a readable path: `["body", "initiatives", 3, "raci", "CIO"]` becomes
     `initiatives[3].raci.CIO`."""

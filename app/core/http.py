@@ -44,12 +44,22 @@ _DESCRIPTIONS = {
     403: "The API key lacks the scope this needs.",
     404: "No such resource.",
     409: "Conflicts with the current state (a taken key, a reference that still exists).",
-    412: "If-Match names a version that is no longer current; nothing was changed.",
+    412: "If-Match names a version that is no longer current (or a weak ETag), or "
+    "If-None-Match: * and the resource exists; nothing was changed.",
     413: "The body is larger than the configured limit.",
     415: "The body is not JSON.",
     422: "The body or a parameter is invalid; `errors` names each problem by its location.",
-    429: "Too many failed authentications; retry after `Retry-After` seconds.",
+    429: "Too many failed authentications or requests without a key from this address; "
+    "retry after `Retry-After` seconds.",
+    503: "The database is busy (a lock held too long by another write) or unreachable; "
+    "nothing was changed: retry after `Retry-After` seconds.",
+    507: "The database's disk is full; nothing was written.",
 }
+# The same code, said of an expensive report.
+_REPORT_429 = (
+    "This API key already runs as many expensive reports (findings, export, dashboard) as "
+    "it may at once, or too many failed authentications; retry after `Retry-After` seconds."
+)
 
 _PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 
@@ -94,12 +104,12 @@ def _example(code: int) -> dict[str, Any]:
     return example
 
 
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+def problems(*codes: int, report: bool = False) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the problem+json answers a route can give, each with an
     example of its own status."""
     return {
         code: {
-            "description": _DESCRIPTIONS[code],
+            "description": _REPORT_429 if report and code == 429 else _DESCRIPTIONS[code],
             "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA, "example": _example(code)}},
         }
         for code in codes

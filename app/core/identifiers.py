@@ -1,6 +1,7 @@
 """The identifier and value types shared by every schema: keys, role codes, RACI values."""
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time
 from itertools import combinations
 from typing import Annotated, Any
@@ -156,10 +157,38 @@ def no_control_chars(value: str) -> str:
     return _no_control_chars(value)
 
 
+# Characters that show nothing or reorder what follows: format characters (zero-width
+# spaces and joiners, bidirectional embeddings, overrides and isolates, the BOM, soft
+# hyphens, tag characters), line and paragraph separators, private-use, surrogate and
+# unassigned code points, and the letters and symbols that render as blanks. In a name two
+# different strings would look the same, or a name would display as something else.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5")
+
+
+def _no_invisible_chars(value: str) -> str:
+    if value.isascii():  # the common case, and nothing of the kind is ASCII
+        return value
+    for char in value:
+        if char in _BLANK_LOOKING or unicodedata.category(char) in _INVISIBLE_CATEGORIES:
+            raise ValueError(
+                f"must not contain invisible or direction-changing characters "
+                f"(found U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})"
+            )
+    return value
+
+
+def no_invisible_chars(value: str) -> str:
+    """For names and labels: nothing that displays as nothing or changes the direction of
+    what follows."""
+    return _no_invisible_chars(_no_control_chars(value))
+
+
+# Limits count the stored value: whitespace is stripped first, then the length checked.
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_control_chars),
+    AfterValidator(no_invisible_chars),
 ]
 Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_no_control_chars)]
 GroupName = Annotated[
@@ -172,5 +201,11 @@ ShortText = Annotated[str, StringConstraints(max_length=500), AfterValidator(_no
 Tag = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
-    AfterValidator(_no_control_chars),
+    AfterValidator(no_invisible_chars),
+]
+# A KPI's unit (`%`, `points`, `EUR`): stripped, then at most 64 characters.
+Unit = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=64),
+    AfterValidator(no_invisible_chars),
 ]

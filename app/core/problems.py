@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -16,7 +16,6 @@ from starlette.types import Message, Send
 from app.core.errors import (
     PROBLEM_JSON,
     DomainError,
-    ServiceUnavailable,
     Unprocessable,
     problem_body,
 )
@@ -107,6 +106,8 @@ def _allowed_methods(request: Request) -> list[str]:
         scope = {**request.scope, "method": method}
         if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
             allowed.append(method)
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed.insert(allowed.index("GET") + 1, "HEAD")  # app.core.head serves it
     return allowed
 
 
@@ -174,11 +175,6 @@ def _integrity(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _operational(_: Request, exc: Exception) -> JSONResponse:
-    log.error("database unavailable: %s", exc)
-    return error_response(ServiceUnavailable("The database is busy or unreachable; retry shortly"))
-
-
 def internal_error_response() -> JSONResponse:
     return problem_response(
         500, "Internal server error", "An unexpected error occurred; it has been logged"
@@ -197,5 +193,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(IntegrityError, _integrity)
-    app.add_exception_handler(OperationalError, _operational)
     app.add_exception_handler(Exception, _unexpected)

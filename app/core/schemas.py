@@ -1,15 +1,52 @@
 """Base classes shared by every domain's request and response schemas."""
 
+import types
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 ALWAYS_READ_ONLY = frozenset({"version", "created_at", "updated_at"})
 
 
+_NUMBERS = (int, float, Decimal)
+
+
+def _is_number_type(annotation: Any) -> bool:
+    """Whether a field's type is a number (or an optional one) and not also a bool."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(members) and all(_is_number_type(member) for member in members)
+    if get_origin(annotation) is Annotated:
+        return _is_number_type(get_args(annotation)[0])
+    return (
+        isinstance(annotation, type)
+        and issubclass(annotation, _NUMBERS)
+        and (annotation is not bool)
+    )
+
+
+@cache
+def _number_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        name for name, info in model.model_fields.items() if _is_number_type(info.annotation)
+    )
+
+
 class WriteModel(BaseModel):
-    """A request body: unknown fields are refused, read-only fields silently dropped.
+    """A request body: unknown fields are refused, read-only fields silently dropped, and a
+    number is a JSON number: `true` for a number is a 422, not the 1 that Python (and
+    pydantic's lax mode) would make of it.
 
     Dropping read-only fields lets a client PUT back exactly what it got from a GET.
     """
@@ -23,6 +60,13 @@ class WriteModel(BaseModel):
         if isinstance(data, dict):
             return {k: v for k, v in data.items() if k not in cls.read_only_fields}
         return data
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name in _number_fields(cls):
+            raise ValueError("must be a number, not true or false")
+        return value
 
 
 class ReadModel(BaseModel):

@@ -18,9 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.auth.scopes import grants
+from app.core.auth_limits import AuthLimiter
 from app.core.errors import DomainError
+from app.core.report_limits import TooManyReports
 from app.dashboard.views import Filters, build_dashboard
-from app.deps import DatabaseDep, Principal, SessionDep, get_key_resolver
+from app.deps import Principal, SessionDep, get_key_resolver, get_report_limiter
 from app.initiatives.schemas import Portfolio
 
 COOKIE = "raci_dashboard"
@@ -52,6 +54,13 @@ SECURITY_HEADERS = {
 }
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
+# The sign-in and sign-out forms are read before any key is known: a key and little else.
+FORM_BODY_LIMIT = 4096
+
+
+def body_limits() -> dict[str, int]:
+    """Body limits of the dashboard's forms, for the body guard (app.core.body_guard)."""
+    return {f"{COOKIE_PATH}/login": FORM_BODY_LIMIT, f"{COOKIE_PATH}/logout": FORM_BODY_LIMIT}
 
 
 def _page(
@@ -79,23 +88,9 @@ def _redirect(request: Request, path: str) -> RedirectResponse:
     return RedirectResponse(f"{_root(request)}{path}", status_code=303, headers=SECURITY_HEADERS)
 
 
-def _record_failure(request: Request) -> None:
+def _limiter(request: Request) -> AuthLimiter | None:
     limiter = getattr(request.app.state, "auth_failures", None)
-    if limiter is not None:
-        limiter.record_failure(request)
-
-
-def _refused_by_limiter(request: Request) -> DomainError | None:
-    """The failed-authentication limiter's 429 when this client is over its limit: checked
-    before a key is looked up, as the API does."""
-    check = getattr(getattr(request.app.state, "auth_failures", None), "check", None)
-    if check is None:
-        return None
-    try:
-        check(request)
-    except DomainError as refused:
-        return refused
-    return None
+    return limiter if isinstance(limiter, AuthLimiter) else None
 
 
 def _too_many(request: Request, refused: DomainError) -> HTMLResponse:
@@ -109,21 +104,29 @@ def _too_many(request: Request, refused: DomainError) -> HTMLResponse:
     return response
 
 
-def _principal(request: Request, database: DatabaseDep, secret: str) -> Principal | None:
-    """The read key `secret` names, or None (a failed authentication is recorded).
+def _principal(request: Request, secret: str) -> Principal | DomainError | None:
+    """The read key `secret` names; None when it does not authenticate, or the limiter's
+    429 when it does not and this address or key prefix is over the failed-authentication
+    limit (app.core.auth_limits: the API's limits; a key that authenticates is never
+    refused).
 
     Looked up afresh rather than from the cache: a page is no hot path, and this keeps a
     revoked key's cookie from showing even one more page.
     """
+    limiter = _limiter(request)
+    address = limiter.address(request.scope) if limiter is not None else ""
+    if limiter is not None and (refused := limiter.known_wrong(address, secret)) is not None:
+        return refused
     key = (
         get_key_resolver(request).resolve(secret, cached=False)
         if 0 < len(secret) <= MAX_KEY_LENGTH
         else None
     )
-    if key is None or not grants(key.scope, "read"):
-        _record_failure(request)
-        return None
-    return Principal(name=key.name, scope=key.scope)  # type: ignore[arg-type]
+    if key is not None and grants(key.scope, "read"):
+        return Principal(name=key.name, scope=key.scope)  # type: ignore[arg-type]
+    if key is None and limiter is not None:
+        return limiter.failed(address, secret)
+    return None
 
 
 def _same_origin(request: Request) -> bool:
@@ -157,18 +160,16 @@ def login_form(request: Request) -> HTMLResponse:
 @router.post("/login", response_model=None)
 def login(
     request: Request,
-    database: DatabaseDep,
     key: Annotated[str, Form(max_length=MAX_KEY_LENGTH)] = "",
 ) -> Response:
     if not _same_origin(request):
         return _cross_site(request)
-    refused = _refused_by_limiter(request)
-    if refused is not None:
-        return _too_many(request, refused)
     secret = key.strip()
     if not secret:
         return _page(request, "login.html", {"error": "Enter an API key.", "principal": None}, 400)
-    principal = _principal(request, database, secret)
+    principal = _principal(request, secret)
+    if isinstance(principal, DomainError):
+        return _too_many(request, principal)
     if principal is None:
         return _page(
             request,
@@ -208,22 +209,32 @@ def logout(request: Request) -> Response:
 def dashboard(
     request: Request,
     session: SessionDep,
-    database: DatabaseDep,
     portfolio: Annotated[list[Portfolio] | None, Query()] = None,
     include_closed: bool = False,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
+    """The page: summary, a page of heat maps (`page`, 10 initiatives each), workload, KPIs
+    and findings, each bounded (app.dashboard.views). Reading the whole portfolio, it counts
+    as an expensive report: one key renders at most `reports_per_key` at once (else 429)."""
     secret = request.cookies.get(COOKIE)
-    if secret and (refused := _refused_by_limiter(request)) is not None:
-        return _too_many(request, refused)
-    principal = _principal(request, database, secret) if secret else None
+    principal = _principal(request, secret) if secret else None
+    if isinstance(principal, DomainError):
+        return _too_many(request, principal)
     if principal is None:
         response = _redirect(request, "/dashboard/login")
         if secret:
             response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
         return response
-    filters = Filters(portfolios=tuple(sorted(set(portfolio or ()))), include_closed=include_closed)
-    return _page(
-        request,
-        "dashboard.html",
-        {"d": build_dashboard(session, filters), "principal": principal},
+    filters = Filters(
+        portfolios=tuple(sorted(set(portfolio or ()))), include_closed=include_closed, page=page
     )
+    reports = get_report_limiter(request)
+    try:
+        reports.acquire(principal.name)
+    except TooManyReports as busy:
+        return _too_many(request, busy)
+    try:
+        built = build_dashboard(session, filters)
+    finally:
+        reports.release(principal.name)
+    return _page(request, "dashboard.html", {"d": built, "principal": principal})

@@ -61,6 +61,11 @@ INITIATIVE_FLAGS = {
 }
 # The most findings listed on the page; the summary counts them all.
 MAX_LISTED_FINDINGS = 200
+# Heat maps per page (the page links to the next), components drawn per heat map and KPIs
+# listed: whatever the portfolio's size, a page stays a few hundred kilobytes at most.
+INITIATIVES_PER_PAGE = 10
+MAX_HEATMAP_ROWS = 100
+MAX_LISTED_KPIS = 100
 # The newest measurements drawn in a KPI's trend line.
 TREND_POINTS = 40
 TREND_WIDTH = 160
@@ -75,6 +80,7 @@ class Filters:
 
     portfolios: tuple[str, ...] = ()
     include_closed: bool = False
+    page: int = 1
 
     @property
     def narrowed(self) -> bool:
@@ -132,6 +138,7 @@ class HeatMap:
     sponsor: str | None
     flags: list[RowMark]
     rows: list[HeatRow]
+    rows_left_out: int = 0
 
 
 @dataclass(frozen=True)
@@ -214,6 +221,10 @@ class Dashboard:
     workload: list[RoleBars]
     kpis: list[KpiRow]
     waived: list[FindingRow] = field(default_factory=list)
+    kpis_left_out: int = 0
+    page: int = 1
+    pages: int = 1
+    shown_count: int = 0
     portfolios: tuple[str, ...] = PORTFOLIOS
     legend: dict[str, str] = field(default_factory=dict)
 
@@ -253,10 +264,14 @@ def build_dashboard(session: Session, filters: Filters, as_of: date | None = Non
         lambda initiative: initiative.key,
     )
     shown = [i for i in initiatives if filters.include_closed or i.status in LIVE_STATUSES]
+    pages = max(1, -(-len(shown) // INITIATIVES_PER_PAGE))
+    page = min(filters.page, pages)
+    on_page = shown[(page - 1) * INITIATIVES_PER_PAGE : page * INITIATIVES_PER_PAGE]
     workload = role_workload(session, include_closed=filters.include_closed, portfolios=portfolios)
     roles = [w.role for w in workload]
     kpi_views = _kpis_shown(session, as_of, filters, {i.key for i in shown})
-    trends = _trends(session, kpi_views, as_of)
+    listed_kpis = kpi_views[:MAX_LISTED_KPIS]
+    trends = _trends(session, listed_kpis, as_of)
 
     status_counts = Counter(i.status for i in initiatives)
     severity_of_rule = {f.rule: f.severity for f in report.findings}
@@ -275,9 +290,13 @@ def build_dashboard(session: Session, filters: Filters, as_of: date | None = Non
         findings=[_finding_row(f) for f in report.findings[:MAX_LISTED_FINDINGS]],
         findings_left_out=max(0, report.total - MAX_LISTED_FINDINGS),
         roles=roles,
-        heatmaps=_heatmaps(session, shown, roles, report.findings),
+        heatmaps=_heatmaps(session, on_page, roles, report.findings),
         workload=_workload_bars(workload),
-        kpis=[_kpi_row(view, trends.get(view.kpi.id, [])) for view in kpi_views],
+        kpis=[_kpi_row(view, trends.get(view.kpi.id, [])) for view in listed_kpis],
+        kpis_left_out=len(kpi_views) - len(listed_kpis),
+        page=page,
+        pages=pages,
+        shown_count=len(shown),
         waived=[_finding_row(f) for f in report.waived],
         legend={code: RULES_BY_CODE[code].description for code in RULE_CODES},
     )
@@ -336,6 +355,7 @@ def _heatmaps(
     components = load_components(session, [i.id for i in initiatives])
     maps = []
     for initiative in initiatives:
+        states = components.get(initiative.id, [])
         rows = [
             HeatRow(
                 key=state.component.key,
@@ -343,7 +363,7 @@ def _heatmaps(
                 cells=[state.cells[r].raci if r in state.cells else "" for r in roles],
                 marks=row_marks.get((initiative.key, state.component.key), []),
             )
-            for state in components.get(initiative.id, [])
+            for state in states[:MAX_HEATMAP_ROWS]
         ]
         maps.append(
             HeatMap(
@@ -354,6 +374,7 @@ def _heatmaps(
                 sponsor=initiative.sponsor,
                 flags=flags.get(initiative.key, []),
                 rows=rows,
+                rows_left_out=len(states) - len(rows),
             )
         )
     return maps

@@ -5,12 +5,15 @@ how an engine is made and how its transactions begin, how many rows go into a ta
 once, and which locks serialise what the two databases would otherwise interleave.
 """
 
+import os
+import shutil
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, create_engine, event, text, true
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 
@@ -20,13 +23,31 @@ def is_sqlite(bind: Connection | Engine | Session) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create(url: str, *, busy_timeout_ms: int, pool_size: int, max_overflow: int) -> Engine:
+def create(
+    url: str,
+    *,
+    busy_timeout_ms: int,
+    pool_size: int,
+    max_overflow: int,
+    lock_timeout_ms: int | None = None,
+) -> Engine:
     """An engine for `url`. SQLite: WAL, foreign keys on, writers waiting `busy_timeout_ms`
     for the write lock, and `BEGIN IMMEDIATE` for sessions marked `sqlite_immediate`.
-    PostgreSQL: a pool checked before use, so a restarted server costs one retry."""
+    PostgreSQL: a pool checked before use, so a restarted server costs one retry, and a
+    statement waiting longer than `lock_timeout_ms` for a lock (a write queued behind a long
+    import) fails, to be answered 503 with Retry-After rather than hang."""
     if not url.startswith("sqlite"):
+        connect_args = (
+            {"options": f"-c lock_timeout={int(lock_timeout_ms)}"}
+            if lock_timeout_ms is not None
+            else {}
+        )
         return create_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            connect_args=connect_args,
         )
     database = make_url(url).database
     in_memory = not database or database == ":memory:" or "mode=memory" in url
@@ -132,6 +153,72 @@ def starts_with(
     return column.startswith(prefix, autoescape=True)
 
 
+StorageTrouble = Literal["full", "busy", "unavailable"]
+
+# PostgreSQL SQLSTATEs (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+_PG_FULL = frozenset({"53100"})  # disk_full
+_PG_BUSY = frozenset({"55P03", "40P01", "40001", "57014"})  # lock timeout, deadlock, ...
+_PG_UNAVAILABLE_CLASSES = ("08", "53", "57")  # connection, insufficient resources, shutdown
+_SQLITE_FULL = ("database or disk is full",)
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error", "readonly database")
+
+
+def storage_trouble(error: SQLAlchemyError) -> StorageTrouble | None:
+    """What kind of trouble with the database `error` shows, if any:
+
+    - `full`: the disk (or the database's size limit) is full: nothing more can be written;
+    - `busy`: a lock was not granted in time (a long import holds it), or a deadlock or
+      serialisation failure: the same request can be retried;
+    - `unavailable`: no connection (refused, "too many clients", the pool exhausted, the
+      server restarting or gone): retry later.
+
+    None for an error that is not about storage (a constraint, a bug)."""
+    if isinstance(error, PoolTimeout):
+        return "unavailable"
+    if not isinstance(error, DBAPIError):
+        return None
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    message = str(original).lower()
+    if isinstance(sqlstate, str):  # PostgreSQL (psycopg)
+        if sqlstate in _PG_FULL:
+            return "full"
+        if sqlstate in _PG_BUSY:
+            return "busy"
+        if sqlstate.startswith(_PG_UNAVAILABLE_CLASSES):
+            return "unavailable"
+        return None
+    if any(text in message for text in _SQLITE_FULL) or "no space left" in message:
+        return "full"
+    if any(text in message for text in _SQLITE_BUSY):
+        return "busy"
+    if (
+        error.connection_invalidated
+        or any(text in message for text in _SQLITE_UNAVAILABLE)
+        or type(original).__name__ in {"OperationalError", "InterfaceError"}
+    ):
+        # psycopg's failures to connect carry no SQLSTATE: "connection failed: ...
+        # sorry, too many clients already", "Connection refused".
+        return "unavailable"
+    return None
+
+
+def free_disk_bytes(engine: Engine) -> int | None:
+    """Free bytes on the disk holding an SQLite database file; None where this process
+    cannot tell (PostgreSQL's disk is the server's, an in-memory database has none)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or "mode=memory" in str(engine.url):
+        return None
+    folder = os.path.dirname(os.path.abspath(database))
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
 def group_concat_orders_by_scan(bind: Session) -> bool:
     """Whether the component pass of the findings report should group the joined rows by
     component in one scan (SQLite) rather than aggregate the cells first (PostgreSQL)."""
@@ -141,9 +228,11 @@ def group_concat_orders_by_scan(bind: Session) -> bool:
 __all__: Sequence[str] = (
     "can_send_rows",
     "create",
+    "free_disk_bytes",
     "group_concat_orders_by_scan",
     "is_sqlite",
     "lock_transaction",
     "send_rows",
     "starts_with",
+    "storage_trouble",
 )

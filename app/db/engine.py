@@ -10,7 +10,12 @@ from app.db import dialect
 
 
 def make_engine(
-    url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 10, max_overflow: int | None = None
+    url: str,
+    *,
+    busy_timeout_ms: int = 30_000,
+    pool_size: int = 10,
+    max_overflow: int | None = None,
+    lock_timeout_ms: int | None = None,
 ) -> Engine:
     """An engine for `url`, with SQLite made safe for concurrent requests.
 
@@ -20,7 +25,11 @@ def make_engine(
     """
     overflow = pool_size if max_overflow is None else max_overflow
     return dialect.create(
-        url, busy_timeout_ms=busy_timeout_ms, pool_size=pool_size, max_overflow=overflow
+        url,
+        busy_timeout_ms=busy_timeout_ms,
+        pool_size=pool_size,
+        max_overflow=overflow,
+        lock_timeout_ms=lock_timeout_ms,
     )
 
 

@@ -5,7 +5,9 @@ replay it without running the route again. The records live in the database
 (`app.idempotency.service`), so replays work across processes and workers.
 """
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -17,7 +19,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth.resolver import KeyResolver, secret_from_authorization
+from app.auth.cache import KnownKey
+from app.auth.middleware import key_of
+from app.core.body_guard import read_body, replaying
 from app.core.errors import (
     Conflict,
     DomainError,
@@ -28,6 +32,7 @@ from app.core.errors import (
 from app.core.problems import send_problem
 from app.db.base import utcnow
 from app.db.engine import Database
+from app.db.errors import problem_for
 from app.idempotency import service
 from app.idempotency.service import (
     Claimed,
@@ -41,6 +46,9 @@ from app.idempotency.service import (
 log = logging.getLogger("raci.idempotency")
 
 HEADER = "Idempotency-Key"
+# A retry that arrives while the first request with its key is still at work waits this long
+# for that answer before it is told to retry (409 with Retry-After).
+IN_FLIGHT_WAIT_SECONDS = 10.0
 REPLAYED_HEADER = "Idempotent-Replayed"
 _LOC = ["header", HEADER]
 
@@ -55,13 +63,11 @@ class IdempotencyMiddleware:
         app: ASGIApp,
         *,
         database: Database,
-        keys: KeyResolver,
         ttl_hours: int,
         path_prefix: str,
     ) -> None:
         self.app = app
         self.database = database
-        self.keys = keys
         self.ttl = timedelta(hours=ttl_hours)
         self.path_prefix = path_prefix
 
@@ -73,32 +79,34 @@ class IdempotencyMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        idempotency_key = headers.get(HEADER)
-        secret = secret_from_authorization(headers.get("authorization"))
-        if idempotency_key is None or secret is None:
+        idempotency_key = Headers(scope=scope).get(HEADER)
+        key = key_of(scope)
+        if idempotency_key is None or key is None:
+            # No key resolved (app.auth.middleware answers that before this runs): no body
+            # is read for it, no record kept.
             await self.app(scope, receive, send)
             return
         try:
-            body = await _read_body(receive)
+            body = await read_body(receive)
         except HTTPException as exc:  # the body guard's 413 for a streamed body
             await send_problem(send, PayloadTooLarge(str(exc.detail)))
             return
         except ClientDisconnect:
             return
-        receive = _replaying(body, receive)
+        receive = replaying(body, receive)
         try:
-            outcome = await self._claim(scope, secret, idempotency_key, body)
+            outcome = await self._claim_once_free(scope, key, idempotency_key, body)
         except DomainError as error:
             await send_problem(send, error)
             return
-        except SQLAlchemyError:
+        except SQLAlchemyError as error:
             log.exception("idempotency record unavailable")
-            await send_problem(send, ServiceUnavailable("The database is busy; retry shortly"))
+            await send_problem(
+                send,
+                problem_for(error) or ServiceUnavailable("The database is busy; retry shortly"),
+            )
             return
-        if outcome is None:  # not a valid API key: let the route answer 401
-            await self.app(scope, receive, send)
-        elif isinstance(outcome, Replay):
+        if isinstance(outcome, Replay):
             await _send_stored(send, outcome.response)
         elif isinstance(outcome, Mismatch):
             await send_problem(
@@ -116,13 +124,39 @@ class IdempotencyMiddleware:
         else:
             await self._run_first(scope, receive, send, outcome)
 
+    async def _claim_once_free(
+        self, scope: Scope, key: KnownKey, idempotency_key: str, body: bytes
+    ) -> ClaimOutcome:
+        """The claim; while the first request with this key is still at work, wait for it
+        (up to IN_FLIGHT_WAIT_SECONDS) so that a concurrent retry is answered like a later
+        one: with the first request's answer, replayed."""
+        deadline = time.monotonic() + IN_FLIGHT_WAIT_SECONDS
+        delay = 0.02
+        while True:
+            outcome = await self._claim(scope, key, idempotency_key, body)
+            if not isinstance(outcome, InFlight):
+                return outcome
+            while time.monotonic() < deadline:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                if not await self._in_flight(key, idempotency_key):
+                    break
+            else:
+                return outcome
+
+    async def _in_flight(self, key: KnownKey, idempotency_key: str) -> bool:
+        def peek() -> bool:
+            with self.database.transaction(write=False) as session:
+                return service.in_flight(
+                    session, api_key_name=key.name, idempotency_key=idempotency_key
+                )
+
+        return await run_in_threadpool(peek)
+
     async def _claim(
-        self, scope: Scope, secret: str, idempotency_key: str, body: bytes
-    ) -> ClaimOutcome | None:
-        def claim() -> ClaimOutcome | None:
-            key = self.keys.resolve(secret)
-            if key is None:
-                return None
+        self, scope: Scope, key: KnownKey, idempotency_key: str, body: bytes
+    ) -> ClaimOutcome:
+        def claim() -> ClaimOutcome:
             if not service.is_valid_key(idempotency_key):
                 raise Unprocessable.at(
                     _LOC, f"must be 1 to {service.MAX_KEY_LENGTH} printable ASCII characters"
@@ -193,31 +227,6 @@ def _keepable(answer: StoredResponse) -> bool:
     return "no-store" not in cache_control.lower()
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands the app the body already read, then defers to the real one."""
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
 async def _send_stored(send: Send, stored: StoredResponse) -> None:
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
     headers += [
@@ -239,8 +248,9 @@ def document(schema: dict[str, Any], path_prefix: str) -> None:
             "Makes a retry safe: the same key with the same request (path, query and body) "
             "within 24 hours replays the first answer, with "
             f"`{REPLAYED_HEADER}: true`, without doing the work again. The same key with "
-            "another request is a 422; while the first request is still running, a 409 "
-            "(retry after `Retry-After`). Keys are per API key; 5xx answers are not kept, "
+            "another request is a 422. A retry sent while the first request is still running "
+            f"waits for its answer (up to {IN_FLIGHT_WAIT_SECONDS:g} s; then a 409: retry after "
+            "`Retry-After`). Keys are per API key; 5xx answers are not kept, "
             "nor answers carrying a secret (a new API key)."
         ),
         "schema": {"type": "string", "minLength": 1, "maxLength": service.MAX_KEY_LENGTH},

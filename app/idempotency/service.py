@@ -162,6 +162,17 @@ def claim(
     return InFlight()
 
 
+def in_flight(session: Session, *, api_key_name: str, idempotency_key: str) -> bool:
+    """Whether a request with this key is still being processed (a read: no lock taken)."""
+    status = session.execute(
+        select(IdempotencyRecord.response_status).where(
+            IdempotencyRecord.api_key_name == api_key_name,
+            IdempotencyRecord.idempotency_key == idempotency_key,
+        )
+    ).first()
+    return status is not None and status.response_status is None
+
+
 def complete(session: Session, record_id: int, response: StoredResponse) -> None:
     """Keep the answer of the request that claimed the record, for replays."""
     session.execute(

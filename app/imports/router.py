@@ -8,7 +8,7 @@ from starlette.datastructures import UploadFile
 
 from app.core.errors import Unprocessable, UnsupportedMediaType
 from app.core.http import CHANGE_PROBLEMS, READ_PROBLEMS, WRITE_PROBLEMS, KeyPath, problems
-from app.deps import ReadKey, SessionDep, WriteKey
+from app.deps import ExpensiveReport, ReadKey, SessionDep, WriteKey
 from app.imports.export import export_document
 from app.imports.schemas import ImportDocument, ImportResult, SheetImportResult
 from app.imports.service import import_document
@@ -45,11 +45,12 @@ def post_import(body: ImportDocument, session: SessionDep, _: WriteKey) -> Impor
 @router.get(
     "/export",
     summary="Export the portfolio as an import document",
-    responses=problems(*READ_PROBLEMS),
+    responses=problems(*READ_PROBLEMS, report=True),
 )
-def get_export(session: SessionDep, _: ReadKey) -> dict[str, Any]:
+def get_export(session: SessionDep, _: ReadKey, __: ExpensiveReport) -> dict[str, Any]:
     """The whole portfolio in the shape `POST /imports` takes. Importing it into an empty
-    database gives the same findings and the same RACI matrices."""
+    database gives the same findings and the same RACI matrices. An expensive report: one
+    API key runs at most a few at once (429 with Retry-After beyond)."""
     return export_document(session)
 
 

@@ -1,6 +1,8 @@
 """HTTP routes for API keys (admin scope)."""
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from app.core.http import (
     ONE_PROBLEMS,
@@ -10,7 +12,8 @@ from app.core.http import (
     created_at_location,
     problems,
 )
-from app.deps import AdminKey, SessionDep
+from app.core.schemas import Page
+from app.deps import AdminKey, PageDep, SessionDep
 from app.keys import service
 from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 
@@ -18,9 +21,13 @@ router = APIRouter(prefix="/keys", tags=["keys"])
 
 
 @router.get("", summary="List API keys", responses=problems(*READ_PROBLEMS))
-def list_keys(session: SessionDep, _: AdminKey) -> list[ApiKeyRead]:
-    """Every API key by name, with its scope and when it was last used. Never a secret."""
-    return [ApiKeyRead.model_validate(key) for key in service.list_keys(session)]
+def list_keys(session: SessionDep, _: AdminKey, page: PageDep) -> Page[ApiKeyRead]:
+    """API keys by name, a page at a time like every list (`limit`, `cursor`), with their
+    scope and when each was last used. Never a secret."""
+    rows, next_cursor = service.list_keys_page(session, page)
+    return Page[ApiKeyRead](
+        items=[ApiKeyRead.model_validate(key) for key in rows], next_cursor=next_cursor
+    )
 
 
 @router.post("", status_code=201, summary="Create an API key", responses=problems(*WRITE_PROBLEMS))
@@ -37,8 +44,21 @@ def create_key(
 
 
 @router.delete(
-    "/{name}", status_code=204, summary="Revoke an API key", responses=problems(*ONE_PROBLEMS)
+    "/{name}", status_code=204, summary="Revoke an API key", responses=problems(*ONE_PROBLEMS, 409)
 )
-def revoke_key(name: KeyPath, session: SessionDep, _: AdminKey) -> None:
-    """Revoke a key: requests made with it are refused from now on."""
-    service.revoke_key(session, name)
+def revoke_key(
+    name: KeyPath,
+    session: SessionDep,
+    _: AdminKey,
+    force: Annotated[
+        bool,
+        Query(description="Revoke the last admin key too (otherwise a 409)."),
+    ] = False,
+) -> None:
+    """Revoke a key: requests made with it are refused from now on, and its secret never
+    works again. That holds for the `bootstrap` key too: start-up does not register a
+    revoked `RACI_BOOTSTRAP_ADMIN_KEY` again, only a new secret.
+
+    409 when it is the last admin key (no key could be managed over HTTP afterwards),
+    unless `force=true`. An admin key may revoke itself."""
+    service.revoke_key(session, name, force=force)

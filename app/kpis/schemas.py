@@ -1,9 +1,17 @@
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from app.core.identifiers import IsoDate, Key, Name, RoleCode, ShortText, TimestampOrDate
+from app.core.identifiers import (
+    IsoDate,
+    Key,
+    Name,
+    RoleCode,
+    ShortText,
+    TimestampOrDate,
+    Unit,
+)
 from app.core.schemas import ALWAYS_READ_ONLY, ReadModel, VersionedRead, WriteModel, partial_model
 from app.kpis.status import KpiStatus
 
@@ -25,9 +33,7 @@ class KpiFields(WriteModel):
     read_only_fields: ClassVar[frozenset[str]] = ALWAYS_READ_ONLY | {"joint", "latest", "status"}
 
     name: Name = Field(examples=["Customer satisfaction"])
-    unit: Annotated[ShortText, StringConstraints(strip_whitespace=True, max_length=64)] | None = (
-        Field(default=None, examples=["score"])
-    )
+    unit: Unit | None = Field(default=None, examples=["score"])
     direction: Direction = Field(
         default="increase",
         description="`increase`: higher is better; `decrease`: lower is better.",

@@ -1,7 +1,9 @@
 """KPI status, exactly as the API contract defines it. Pure: no database, no clock."""
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from fractions import Fraction
 from typing import Literal
 
 KpiStatus = Literal["no_data", "achieved", "on_track", "at_risk", "off_track"]
@@ -49,13 +51,25 @@ def kpi_status(
         return "achieved"
     if kpi.target == kpi.baseline or kpi.target_date < as_of:
         return "off_track"
-    progress = (latest_value - kpi.baseline) / (kpi.target - kpi.baseline)
+    progress = _progress(latest_value, kpi.baseline, kpi.target)
     expected = expected_progress(kpi, latest_at)
     if progress >= expected - _ROUNDING:
         return "on_track"
     if progress >= expected - AT_RISK_MARGIN - _ROUNDING:
         return "at_risk"
     return "off_track"
+
+
+def _progress(value: float, baseline: float, target: float) -> float:
+    """(value - baseline) / (target - baseline). Near ±1e308 the differences overflow to
+    infinity (inf/inf is NaN, which compares false with everything, and a finite over an
+    infinite difference is a wrong 0): then the ratio is taken exactly and brought back into
+    a range where comparing it with 0..1 means the same."""
+    moved, span = value - baseline, target - baseline
+    if math.isfinite(moved) and math.isfinite(span):
+        return moved / span
+    exact = (Fraction(value) - Fraction(baseline)) / (Fraction(target) - Fraction(baseline))
+    return float(min(max(exact, Fraction(-2)), Fraction(2)))
 
 
 def end_of_day(day: date) -> datetime:

@@ -9,8 +9,11 @@
   kept for `metrics_findings_max_age_seconds` (default 30) so that frequent scrapes cost
   one report at most that often. `raci_findings_up` is 0 when they could not be computed.
 
-`/metrics` needs no API key (like the probes) and is not in the OpenAPI document: it tells
-request counts and finding counts, no names. Expose it only where Prometheus scrapes.
+`/metrics` needs an API key (any scope: `Authorization: Bearer <secret>`, Prometheus's
+`authorization` scrape setting) unless `RACI_METRICS_PUBLIC=true`, and is not in the OpenAPI
+document. It tells request counts and finding counts, no names, yet how busy the service is
+and how the portfolio stands is nobody's business but its users': public only where the
+scraper's network is trusted.
 
 Several worker processes (`raci serve --workers N`, gunicorn): request metrics are kept per
 process unless `PROMETHEUS_MULTIPROC_DIR` names an empty, writable directory, set before the
@@ -41,7 +44,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db.engine import Database
+from app.deps import require
 
+PATH = "/metrics"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "unmatched"
 # Decided when the process starts, as prometheus_client decides where samples are kept.
@@ -164,13 +169,13 @@ def exposition(findings: CollectorRegistry) -> bytes:
     return generate_latest(_process_registry()) + generate_latest(findings)
 
 
-def router(findings: FindingsCollector) -> APIRouter:
-    """`GET /metrics`, out of the OpenAPI document."""
+def router(findings: FindingsCollector, *, public: bool = False) -> APIRouter:
+    """`GET /metrics`, out of the OpenAPI document; behind any API key unless `public`."""
     registry = CollectorRegistry(auto_describe=True)
     registry.register(findings)
-    metrics_router = APIRouter()
+    metrics_router = APIRouter(dependencies=[] if public else [require("read")])
 
-    @metrics_router.get("/metrics", include_in_schema=False)
+    @metrics_router.get(PATH, include_in_schema=False)
     def metrics(_: Request) -> Response:
         # The classic text format (0.0.4): every Prometheus version reads it.
         return Response(exposition(registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)

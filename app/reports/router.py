@@ -19,7 +19,7 @@ from app.core.csv_answers import (
 from app.core.http import ONE_PROBLEMS, READ_PROBLEMS, KeyPath, problems
 from app.core.identifiers import IsoDate, Key, RoleCode, Timestamp, upper_if_str
 from app.core.jsonable import jsonable
-from app.deps import ReadKey, SessionDep
+from app.deps import ExpensiveReport, ReadKey, SessionDep
 from app.reports.findings import FindingsQuery, FindingsReport, findings_report
 from app.reports.matrix import as_sheet, raci_matrix, raci_matrix_at
 from app.reports.schemas import (
@@ -134,7 +134,7 @@ FINDINGS_CSV_EXAMPLE = (
 )
 FINDINGS_RESPONSES = {
     **csv_documented("The findings, as JSON or CSV (one row per finding).", FINDINGS_CSV_EXAMPLE),
-    **problems(*READ_PROBLEMS, 404),
+    **problems(*READ_PROBLEMS, 404, report=True),
 }
 
 
@@ -204,7 +204,11 @@ def _report(
     responses=FINDINGS_RESPONSES,
 )
 def get_findings(
-    session: SessionDep, _: ReadKey, query: FindingsQueryDep, output_format: FormatDep
+    session: SessionDep,
+    _: ReadKey,
+    __: ExpensiveReport,
+    query: FindingsQueryDep,
+    output_format: FormatDep,
 ) -> Any:
     """What needs a leader's attention across the portfolio: unowned components, more than
     one accountable, nobody responsible, initiatives without sponsor or joint KPI, silos,
@@ -231,7 +235,11 @@ def get_findings(
     responses=FINDINGS_RESPONSES,
 )
 def get_gaps(
-    session: SessionDep, _: ReadKey, query: FindingsQueryDep, output_format: FormatDep
+    session: SessionDep,
+    _: ReadKey,
+    __: ExpensiveReport,
+    query: FindingsQueryDep,
+    output_format: FormatDep,
 ) -> Any:
     """The findings report narrowed to gaps: `UNOWNED_COMPONENT`, `NO_RESPONSIBLE`,
     `UNSPONSORED_INITIATIVE` and `NO_JOINT_KPI`. Same filters and formats as
@@ -247,7 +255,11 @@ def get_gaps(
     responses=FINDINGS_RESPONSES,
 )
 def get_overlaps(
-    session: SessionDep, _: ReadKey, query: FindingsQueryDep, output_format: FormatDep
+    session: SessionDep,
+    _: ReadKey,
+    __: ExpensiveReport,
+    query: FindingsQueryDep,
+    output_format: FormatDep,
 ) -> Any:
     """The findings report narrowed to overlaps: `MULTIPLE_ACCOUNTABLE`,
     `CAPABILITY_OVERLAP` and `OWNER_DRIFT`. Same filters and formats as
