@@ -39,11 +39,12 @@ PATH_VALUES = {
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    # Dozens of deliberate failures below must not trip the failed-authentication limiter.
+    # Dozens of deliberate failures and keyless requests below must not trip the limiters.
     return Settings(
         database_url=database_url,
         bootstrap_admin_key=ADMIN_SECRET,  # type: ignore[arg-type]
         auth_failures_per_minute=1_000_000,
+        anonymous_requests_per_minute=1_000_000,
     )
 
 
