@@ -25,7 +25,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE measurement SET updated_at = created_at")
     with op.batch_alter_table("measurement", schema=None) as batch_op:
-        batch_op.alter_column("updated_at", existing_type=sa.DateTime(timezone=True), nullable=False)
+        batch_op.alter_column(
+            "updated_at", existing_type=sa.DateTime(timezone=True), nullable=False
+        )
         batch_op.alter_column("version", existing_type=sa.Integer(), server_default=None)
 
     op.create_table(
