@@ -9,45 +9,34 @@ To add a command, decorate a function with `@cli.command()` (or group several un
 """
 
 import logging
-import os
-import re
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from alembic.util import CommandError
-from dotenv import dotenv_values
-from pydantic import ValidationError
-from rich.console import Console
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
+from app.cli_admin import db_cli, keys_cli
+from app.cli_common import (
+    EXIT_FAILURE,
+    describe_database,
+    ensure_first_admin,
+    err,
+    first_admin_panel,
+    first_line,
+    load_settings,
+    open_command_database,
+    out,
+    reported_errors,
+    safe_url,
+)
 from app.core.config import Settings
-from app.core.errors import DomainError
-from app.core.identifiers import KEY_PATTERN
 from app.db import migrate
-from app.db.engine import Database
 from app.demo import load_demo, remove_demo
-from app.keys import service as keys_service
-from app.keys.schemas import ApiKeyCreate
-from app.keys.service import FIRST_ADMIN_KEY_NAME
-from app.wiring import open_database
 from raci_client import report_cli, transfer_cli
-
-SCOPES = ("read", "write", "admin")
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-
-# Data (a secret, a JSON document) goes to stdout so that scripts can capture it; messages
-# for the person at the terminal go to stderr.
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 cli = typer.Typer(
     name="raci",
@@ -57,159 +46,8 @@ cli = typer.Typer(
     # A traceback is no answer for an operator; reported_errors() words every failure.
     pretty_exceptions_enable=False,
 )
-db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
-keys_cli = typer.Typer(help="API keys (created here, or over HTTP with an admin key).")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys", no_args_is_help=True)
-
-
-class CliError(Exception):
-    """A failure to report as one line, with the exit code to leave with."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def fail(message: str, exit_code: int = EXIT_FAILURE) -> NoReturn:
-    err.print(Text(f"Error: {message}", style="bold red"), soft_wrap=True)
-    raise typer.Exit(exit_code)
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text
-
-
-def _settings_problem(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if message.startswith("RACI_"):
-            parts.append(message)
-        else:
-            parts.append(f"RACI_{field.upper()}: {message}")
-    return "invalid settings: " + "; ".join(parts)
-
-
-def _database_problem(exc: SQLAlchemyError) -> str:
-    cause = getattr(exc, "orig", None) or exc
-    return f"database error: {_first_line(str(cause))}"
-
-
-@contextmanager
-def reported_errors() -> Iterator[None]:
-    """Turn every expected failure into one line on stderr and a non-zero exit."""
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except CliError as exc:
-        fail(str(exc), exc.exit_code)
-    except ValidationError as exc:
-        fail(_settings_problem(exc))
-    except DomainError as exc:
-        fail(exc.detail)
-    except ArgumentError as exc:
-        fail(f"RACI_DATABASE_URL is not a database URL: {_first_line(str(exc))}")
-    except SQLAlchemyError as exc:
-        fail(_database_problem(exc))
-    except (migrate.MigrationsNotFound, CommandError) as exc:
-        fail(_first_line(str(exc)))
-    except OSError as exc:
-        fail(str(exc))
-    except ModuleNotFoundError as exc:
-        fail(f"a database driver is missing: {exc}")
-
-
-def load_settings() -> Settings:
-    """Settings from the environment, read afresh by each command (no cached copy)."""
-    return Settings()
-
-
-def _safe_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
-def database_source() -> str:
-    """Where the database URL came from: the environment, a `.env` file in this folder, or
-    the default (a SQLite file in this folder)."""
-    if os.environ.get("RACI_DATABASE_URL"):
-        return "from RACI_DATABASE_URL"
-    env_file = Path(".env")
-    if env_file.is_file() and dotenv_values(env_file).get("RACI_DATABASE_URL"):
-        return f"from {env_file.resolve()}"
-    return f"the default: raci.db in this folder ({Path.cwd()}); set RACI_DATABASE_URL to choose"
-
-
-def describe_database(settings: Settings) -> str:
-    """`Database: <url> (<where that comes from>)`, with a SQLite file shown by its full path
-    (a relative one depends on the folder a command runs in)."""
-    url = _safe_url(settings.database_url)
-    try:
-        parsed = make_url(settings.database_url)
-    except ArgumentError:
-        parsed = None
-    if parsed is not None and parsed.get_backend_name() == "sqlite":
-        file = parsed.database
-        if file and file != ":memory:" and not file.startswith("file:"):
-            url = f"sqlite:///{Path(file).resolve()}"
-    return f"Database: {url} ({database_source()})"
-
-
-@contextmanager
-def _open_database(settings: Settings) -> Iterator[Database]:
-    database = open_database(settings.model_copy(update={"db_pool_size": 1}))
-    try:
-        yield database
-    finally:
-        database.dispose()
-
-
-def _require_migrated(settings: Settings) -> None:
-    at = migrate.current(settings.database_url)
-    head = migrate.head()
-    if at != head:
-        state = "has never been migrated" if at is None else f"is at revision {at}, not {head}"
-        raise CliError(
-            f"the database {_safe_url(settings.database_url)} {state}; run 'raci db upgrade' first"
-        )
-
-
-def ensure_first_admin(settings: Settings, database: Database | None = None) -> str | None:
-    """On a database with no API key (and no bootstrap key configured), create an admin key
-    named `first-admin`; its secret, or None when nothing was created."""
-    if settings.bootstrap_admin_key is not None:
-        return None
-
-    def create(db: Database) -> str | None:
-        try:
-            with db.transaction() as session:
-                return keys_service.create_first_admin_if_none(session)
-        except IntegrityError:
-            # Another `raci serve` on the same database created it at the same moment.
-            return None
-
-    if database is not None:
-        return create(database)
-    with _open_database(settings) as db:
-        return create(db)
-
-
-def _first_admin_panel(secret: str, host: str, port: int) -> Panel:
-    shown_host = "localhost" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
-    base = f"http://{shown_host}:{port}"
-    body = Text()
-    body.append(f"An admin API key named '{FIRST_ADMIN_KEY_NAME}' was created.\n")
-    body.append("Its secret is shown only this once; store it now:\n\n")
-    body.append(f"  {secret}\n\n", style="bold green")
-    body.append(f"Swagger UI: {base}/docs, press Authorize, paste it.\n")
-    body.append("Scripts: send 'Authorization: Bearer <secret>'.\n")
-    body.append("More keys: raci keys create NAME --scope write")
-    return Panel(body, title="First admin key", border_style="green", expand=False)
 
 
 @cli.callback()
@@ -228,7 +66,7 @@ def serve(
     with reported_errors():
         settings = load_settings()
         revision = migrate.upgrade(settings.database_url)
-        ready = f"Database {_safe_url(settings.database_url)} at revision {revision} (head)."
+        ready = f"Database {safe_url(settings.database_url)} at revision {revision} (head)."
         if settings.log_json:  # the server's stderr is then JSON lines only
             from app.observability.logging import JsonFormatter
 
@@ -238,7 +76,7 @@ def serve(
             err.print(ready)
         secret = ensure_first_admin(settings)
     if secret is not None:
-        out.print(_first_admin_panel(secret, host, port))
+        out.print(first_admin_panel(secret, host, port))
     import uvicorn
 
     from app.observability.metrics import shared_metrics
@@ -264,7 +102,7 @@ def demo(
     with reported_errors():
         settings = load_settings()
         migrate.upgrade(settings.database_url)
-        with _open_database(settings) as database, database.transaction() as session:
+        with open_command_database(settings) as database, database.transaction() as session:
             if remove:
                 removed = remove_demo(session)
             else:
@@ -327,112 +165,6 @@ def _run_uvicorn(uvicorn: Any, host: str, port: int, workers: int, settings: Set
     )
 
 
-@db_cli.command("upgrade")
-def db_upgrade() -> None:
-    """Bring the database to the newest migration (creating it if need be)."""
-    with reported_errors():
-        settings = load_settings()
-        before = migrate.current(settings.database_url)
-        after = migrate.upgrade(settings.database_url)
-    where = _safe_url(settings.database_url)
-    if before == after:
-        out.print(f"Database {where} already at revision {after} (head).")
-    else:
-        out.print(f"Database {where} upgraded from {before or 'empty'} to {after} (head).")
-
-
-@db_cli.command("current")
-def db_current() -> None:
-    """Show the database's migration revision and whether it is the newest."""
-    with reported_errors():
-        settings = load_settings()
-        at = migrate.current(settings.database_url)
-        head = migrate.head()
-    if at is None:
-        out.print("none (never migrated; run 'raci db upgrade')")
-    elif at == head:
-        out.print(f"{at} (head)")
-    else:
-        out.print(f"{at} (head is {head}; run 'raci db upgrade')")
-
-
-@keys_cli.command("create")
-def keys_create(
-    name: Annotated[str, typer.Argument(help="A unique name, e.g. pmo-sync.")],
-    scope: Annotated[
-        str, typer.Option(help="read, write (implies read) or admin (implies both).")
-    ] = "read",
-) -> None:
-    """Create an API key and print its secret (and nothing else) on stdout, this once."""
-    with reported_errors():
-        if scope not in SCOPES:
-            raise CliError(f"--scope must be one of read, write, admin; not '{scope}'", EXIT_USAGE)
-        if not re.fullmatch(KEY_PATTERN, name):
-            raise CliError(
-                f"'{name}' is not a valid key name: use lower-case letters, digits, '.', '_' "
-                "and '-', starting with a letter or digit, at most 64 characters",
-                EXIT_USAGE,
-            )
-        settings = load_settings()
-        _require_migrated(settings)
-        with _open_database(settings) as database:
-            try:
-                with database.transaction() as session:
-                    _, secret = keys_service.create_key(
-                        session,
-                        ApiKeyCreate(name=name, scope=scope),
-                    )
-            except IntegrityError as exc:
-                raise CliError(f"An API key named '{name}' already exists") from exc
-    err.print(describe_database(settings))
-    err.print(f"Created API key '{name}' with the {scope} scope; its secret is shown only once:")
-    print(secret)
-
-
-@keys_cli.command("list")
-def keys_list() -> None:
-    """List the API keys (never their secrets)."""
-    with reported_errors():
-        settings = load_settings()
-        _require_migrated(settings)
-        with _open_database(settings) as database, database.transaction(write=False) as session:
-            rows = [
-                (key.name, key.scope, key.created_at, key.last_used_at)
-                for key in keys_service.list_keys(session)
-            ]
-    err.print(describe_database(settings))
-    if not rows:
-        err.print("No API keys. Create one with: raci keys create NAME --scope admin")
-        return
-    table = Table("name", "scope", "created", "last used")
-    for name, scope, created_at, last_used_at in rows:
-        table.add_row(
-            name,
-            scope,
-            created_at.isoformat(timespec="seconds"),
-            last_used_at.isoformat(timespec="seconds") if last_used_at else "never",
-        )
-    out.print(table)
-
-
-@keys_cli.command("revoke")
-def keys_revoke(
-    name: Annotated[str, typer.Argument(help="The key's name.")],
-    force: Annotated[
-        bool, typer.Option("--force", help="Revoke it even if it is the last admin key.")
-    ] = False,
-) -> None:
-    """Revoke an API key: requests made with it are refused at once, and its secret never
-    works again (not even as RACI_BOOTSTRAP_ADMIN_KEY). The last admin key needs --force."""
-    with reported_errors():
-        settings = load_settings()
-        _require_migrated(settings)
-        with _open_database(settings) as database, database.transaction() as session:
-            keys_service.revoke_key(session, name, force=force)
-    err.print(describe_database(settings))
-    out.print(f"Revoked API key '{name}'.")
-
-
 @cli.command("openapi")
 def openapi(
     output: Annotated[
@@ -467,7 +199,7 @@ def main() -> None:
         # Last resort for a failure no command foresaw: still one line, not a traceback.
         err.print(
             Text(
-                f"Error: unexpected {type(exc).__name__}: {_first_line(str(exc))}", style="bold red"
+                f"Error: unexpected {type(exc).__name__}: {first_line(str(exc))}", style="bold red"
             ),
             soft_wrap=True,
         )

@@ -1,0 +1,138 @@
+"""`raci db ...` and `raci keys ...`: migrations and API keys, straight on the database."""
+
+import re
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy.exc import IntegrityError
+
+from app.cli_common import (
+    EXIT_USAGE,
+    SCOPES,
+    CliError,
+    describe_database,
+    err,
+    load_settings,
+    open_command_database,
+    out,
+    reported_errors,
+    require_migrated,
+    safe_url,
+)
+from app.core.identifiers import KEY_PATTERN
+from app.db import migrate
+from app.keys import service as keys_service
+from app.keys.schemas import ApiKeyCreate
+
+db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+keys_cli = typer.Typer(help="API keys (created here, or over HTTP with an admin key).")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database to the newest migration (creating it if need be)."""
+    with reported_errors():
+        settings = load_settings()
+        before = migrate.current(settings.database_url)
+        after = migrate.upgrade(settings.database_url)
+    where = safe_url(settings.database_url)
+    if before == after:
+        out.print(f"Database {where} already at revision {after} (head).")
+    else:
+        out.print(f"Database {where} upgraded from {before or 'empty'} to {after} (head).")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the database's migration revision and whether it is the newest."""
+    with reported_errors():
+        settings = load_settings()
+        at = migrate.current(settings.database_url)
+        head = migrate.head()
+    if at is None:
+        out.print("none (never migrated; run 'raci db upgrade')")
+    elif at == head:
+        out.print(f"{at} (head)")
+    else:
+        out.print(f"{at} (head is {head}; run 'raci db upgrade')")
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A unique name, e.g. pmo-sync.")],
+    scope: Annotated[
+        str, typer.Option(help="read, write (implies read) or admin (implies both).")
+    ] = "read",
+) -> None:
+    """Create an API key and print its secret (and nothing else) on stdout, this once."""
+    with reported_errors():
+        if scope not in SCOPES:
+            raise CliError(f"--scope must be one of read, write, admin; not '{scope}'", EXIT_USAGE)
+        if not re.fullmatch(KEY_PATTERN, name):
+            raise CliError(
+                f"'{name}' is not a valid key name: use lower-case letters, digits, '.', '_' "
+                "and '-', starting with a letter or digit, at most 64 characters",
+                EXIT_USAGE,
+            )
+        settings = load_settings()
+        require_migrated(settings)
+        with open_command_database(settings) as database:
+            try:
+                with database.transaction() as session:
+                    _, secret = keys_service.create_key(
+                        session,
+                        ApiKeyCreate(name=name, scope=scope),
+                    )
+            except IntegrityError as exc:
+                raise CliError(f"An API key named '{name}' already exists") from exc
+    err.print(describe_database(settings))
+    err.print(f"Created API key '{name}' with the {scope} scope; its secret is shown only once:")
+    print(secret)
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List the API keys (never their secrets)."""
+    with reported_errors():
+        settings = load_settings()
+        require_migrated(settings)
+        with (
+            open_command_database(settings) as database,
+            database.transaction(write=False) as session,
+        ):
+            rows = [
+                (key.name, key.scope, key.created_at, key.last_used_at)
+                for key in keys_service.list_keys(session)
+            ]
+    err.print(describe_database(settings))
+    if not rows:
+        err.print("No API keys. Create one with: raci keys create NAME --scope admin")
+        return
+    table = Table("name", "scope", "created", "last used")
+    for name, scope, created_at, last_used_at in rows:
+        table.add_row(
+            name,
+            scope,
+            created_at.isoformat(timespec="seconds"),
+            last_used_at.isoformat(timespec="seconds") if last_used_at else "never",
+        )
+    out.print(table)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(
+    name: Annotated[str, typer.Argument(help="The key's name.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Revoke it even if it is the last admin key.")
+    ] = False,
+) -> None:
+    """Revoke an API key: requests made with it are refused at once, and its secret never
+    works again (not even as RACI_BOOTSTRAP_ADMIN_KEY). The last admin key needs --force."""
+    with reported_errors():
+        settings = load_settings()
+        require_migrated(settings)
+        with open_command_database(settings) as database, database.transaction() as session:
+            keys_service.revoke_key(session, name, force=force)
+    err.print(describe_database(settings))
+    out.print(f"Revoked API key '{name}'.")
