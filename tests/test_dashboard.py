@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 import app as app_package
 from app.core.auth_limits import AuthLimiter
-from app.dashboard.views import TREND_HEIGHT, TREND_WIDTH, trend_of
+from app.dashboard.kpi_rows import TREND_HEIGHT, TREND_WIDTH, trend_of
 from app.db.engine import Database
 from app.imports.schemas import ImportDocument
 from app.imports.service import import_document
