@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.capabilities.models import Capability
-from app.core.errors import Unprocessable
+from app.core.errors import NotFound, Unprocessable
 from app.initiatives.models import Initiative
+from app.kpis.models import Kpi
 from app.roles.models import Role
 
 Loc = Sequence[str | int]
@@ -62,3 +63,32 @@ def require_initiatives(session: Session, named: Mapping[str, Loc]) -> dict[str,
     ids = initiative_ids(session, named.keys())
     require_all("initiative", named, ids.keys())
     return ids
+
+
+def require_named_subjects(
+    session: Session,
+    *,
+    initiatives: Collection[str] | None,
+    roles: Collection[str] | None,
+    kpis: Collection[str] | None,
+) -> None:
+    """404 when a report's filter names an initiative, role or KPI that does not exist (a
+    typo must not pass a `--fail-on` gate as "no findings")."""
+    for kind, named, existing in (
+        ("initiative", initiatives, lambda keys: initiative_ids(session, keys).keys()),
+        ("role", roles, lambda codes: existing_roles(session, codes)),
+        ("KPI", kpis, lambda keys: _existing_kpis(session, keys)),
+    ):
+        if not named:
+            continue
+        missing = sorted(set(named) - set(existing(named)))
+        if missing:
+            listed = ", ".join(f"'{value}'" for value in missing)
+            raise NotFound(
+                f"The {kind} filter names no existing {kind}: {listed}",
+                unknown={kind.lower(): missing},
+            )
+
+
+def _existing_kpis(session: Session, keys: Collection[str]) -> set[str]:
+    return set(session.scalars(select(Kpi.key).where(Kpi.key.in_(set(keys)))))

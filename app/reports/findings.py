@@ -9,13 +9,10 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.errors import NotFound
 from app.db.base import utcnow
-from app.kpis.models import Kpi
-from app.references import existing_roles, initiative_ids
+from app.references import require_named_subjects
 from app.reports.facts import ReportScope
 from app.reports.portfolio_facts import PortfolioFacts
 from app.rules.catalog import (
@@ -316,7 +313,9 @@ def findings_report(
     A filter naming an initiative, role or KPI that does not exist is a 404 (NotFound): a
     typo must not pass for "no findings".
     """
-    require_known_subjects(session, query)
+    require_named_subjects(
+        session, initiatives=query.initiatives, roles=query.roles, kpis=query.kpis
+    )
     as_of = query.as_of or utcnow().date()
     scope = ReportScope(
         as_of=as_of,
@@ -383,25 +382,3 @@ def apply_waivers(
                 continue
         shown.append(finding)
     return shown, waived
-
-
-def require_known_subjects(session: Session, query: FindingsQuery) -> None:
-    """404 when a filter names an initiative, role or KPI that does not exist."""
-    for kind, named, existing in (
-        ("initiative", query.initiatives, lambda keys: initiative_ids(session, keys).keys()),
-        ("role", query.roles, lambda codes: existing_roles(session, codes)),
-        ("KPI", query.kpis, lambda keys: _existing_kpis(session, keys)),
-    ):
-        if not named:
-            continue
-        missing = sorted(set(named) - set(existing(named)))
-        if missing:
-            listed = ", ".join(f"'{value}'" for value in missing)
-            raise NotFound(
-                f"The {kind} filter names no existing {kind}: {listed}",
-                unknown={kind.lower(): missing},
-            )
-
-
-def _existing_kpis(session: Session, keys: Collection[str]) -> set[str]:
-    return set(session.scalars(select(Kpi.key).where(Kpi.key.in_(set(keys)))))
