@@ -98,6 +98,8 @@ class Server:
             "RACI_LOG_LEVEL": "WARNING",
             # Room for the re-import of a 10,000-initiative export (~20 MB; default 10 MB).
             "RACI_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+            # The load generators send many report requests at once with one key.
+            "RACI_REPORTS_PER_KEY": "1000",
             **self.settings,
         }
 
