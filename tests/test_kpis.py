@@ -13,7 +13,7 @@ from app.initiatives.models import Initiative
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
 from tests.problems import assert_problem, error_locs
 
-# The demo portfolio's KPIs and measurements (a copy; tests do not read ../shared).
+# The demo portfolio's KPIs and measurements (a copy kept in the project; tests read no outside folder).
 DEMO_KPIS: list[dict[str, Any]] = [
     {
         "key": "csat",
