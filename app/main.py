@@ -43,6 +43,7 @@ from app.renames.router import router as renames_router
 from app.reports.router import router as reports_router
 from app.roles.router import router as roles_router
 from app.rules.router import router as rules_router
+from app.settings.router import router as settings_router
 from app.waivers.router import router as waivers_router
 from app.wiring import open_database, wire
 
@@ -86,6 +87,10 @@ TAGS = [
     },
     {"name": "rules", "description": "Switch findings rules on or off, change their severity."},
     {
+        "name": "settings",
+        "description": "Governance settings: agreement grace, re-confirmation, review due days.",
+    },
+    {
         "name": "waivers",
         "description": "Findings accepted knowingly, with the rationale: left out of the reports.",
     },
@@ -108,6 +113,7 @@ def _api_router() -> APIRouter:
         kpis_router,
         reports_router,
         rules_router,
+        settings_router,
         waivers_router,
         renames_router,
         imports_router,

@@ -11,6 +11,7 @@ from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
 from app.roles.models import Role
 from app.rules.models import RuleSetting
+from app.settings.models import ServiceSettings
 from app.waivers.models import Waiver
 
 __all__ = [
@@ -30,5 +31,6 @@ __all__ = [
     "RevokedSecret",
     "Role",
     "RuleSetting",
+    "ServiceSettings",
     "Waiver",
 ]

@@ -32,6 +32,7 @@ from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measuremen
 from app.raci.models import RaciCell
 from app.roles.models import ROLE_FIELDS, Role
 from app.rules.models import RuleSetting
+from app.settings.models import SETTINGS_FIELDS, ServiceSettings
 from app.waivers.models import WAIVER_FIELDS, Waiver
 
 _CHUNK = 500
@@ -165,6 +166,12 @@ SPECS: dict[str, ResourceSpec] = {
         ),
         ResourceSpec(
             "rule", RuleSetting, _columns(RuleSetting, ("code", "enabled", "severity")), ("code",)
+        ),
+        ResourceSpec(
+            "settings",
+            ServiceSettings,
+            _columns(ServiceSettings, ("scope", *SETTINGS_FIELDS)),
+            ("scope",),
         ),
         ResourceSpec("waiver", Waiver, _columns(Waiver, ("key", *WAIVER_FIELDS)), ("key",)),
         # Never the secret's hash: a key is its name and scope.

@@ -24,6 +24,7 @@ ResourceType = Literal[
     "rule",
     "api_key",
     "waiver",
+    "settings",
 ]
 RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
 ACTIONS: tuple[str, ...] = get_args(AuditAction)
