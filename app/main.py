@@ -172,6 +172,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         summary=package_doc,
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        generate_unique_id_function=openapi.operation_id,
         lifespan=lifespan,
         # Swagger UI and ReDoc come from this server (app.docs), not from a CDN.
         docs_url=None,

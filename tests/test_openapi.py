@@ -1,6 +1,7 @@
 """The OpenAPI document: committed (so drift shows in review) and complete enough to use."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,17 @@ def test_the_probes_are_documented_as_public(schema: dict[str, Any]) -> None:
     for path in PUBLIC_PATHS:
         assert "security" not in schema["paths"][path]["get"]
     assert "503" in schema["paths"]["/readyz"]["get"]["responses"]
+
+
+def test_operation_ids_are_short_unique_snake_case_names(schema: dict[str, Any]) -> None:
+    # Generated clients name their functions after these: the route function's name, never
+    # the path, so a client's code survives a path parameter being renamed.
+    ids = [operation.get("operationId", "") for _, _, operation in _operations(schema)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for method, path, operation in _operations(schema):
+        operation_id = operation.get("operationId", "")
+        assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", operation_id), (method, path)
+        assert "api_v1" not in operation_id and not operation_id.endswith(
+            ("_get", "_put", "_post", "_patch", "_delete")
+        ), (method, path, operation_id)
+    assert "put_cell" in ids and "list_initiatives" in ids
