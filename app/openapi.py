@@ -1,5 +1,6 @@
 """The OpenAPI document as committed in openapi/openapi.json: stable bytes, so drift shows."""
 
+import copy
 import json
 from typing import Any
 
@@ -62,8 +63,39 @@ def build(app: FastAPI) -> dict[str, Any]:
         )
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         document_idempotency_key(schema, API_PREFIX + "/")
+        for operation in _operations(schema):
+            _complete_success_bodies(operation)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+_METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
+
+
+def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        item[method]
+        for item in schema.get("paths", {}).values()
+        for method in _METHODS
+        if method in item
+    ]
+
+
+def _complete_success_bodies(operation: dict[str, Any]) -> None:
+    """Every 2xx answer but a 204 carries the route's body: FastAPI documents it under the
+    route's own status only, so a PUT's 201 (created) or a repeated measurement's 200 would
+    otherwise read as bodiless to a generated client, which then returns None."""
+    responses = operation.get("responses", {})
+    bodies = [
+        answer["content"]
+        for code, answer in sorted(responses.items())
+        if code.startswith("2") and answer.get("content")
+    ]
+    if not bodies:
+        return
+    for code, answer in responses.items():
+        if code.startswith("2") and code != "204" and not answer.get("content"):
+            answer["content"] = copy.deepcopy(bodies[0])
 
 
 def document(application: FastAPI) -> dict[str, Any]:

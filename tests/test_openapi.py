@@ -134,3 +134,19 @@ def test_operation_ids_are_short_unique_snake_case_names(schema: dict[str, Any])
             ("_get", "_put", "_post", "_patch", "_delete")
         ), (method, path, operation_id)
     assert "put_cell" in ids and "list_initiatives" in ids
+
+
+def test_every_success_but_a_204_documents_its_body(schema: dict[str, Any]) -> None:
+    # A PUT answers 201 with the resource it created; documented without a body, a generated
+    # client would hand None to a PMO's first sync.
+    bodiless = [
+        f"{method} {path} {code}"
+        for method, path, operation in _operations(schema)
+        for code, answer in operation["responses"].items()
+        if code.startswith("2") and code != "204" and not answer.get("content")
+    ]
+    assert bodiless == []
+    put_cell = schema["paths"][
+        "/api/v1/initiatives/{key}/components/{component_key}/raci/{role_code}"
+    ]["put"]["responses"]
+    assert put_cell["201"]["content"] == put_cell["200"]["content"]
