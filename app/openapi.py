@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from app.core.errors import PROBLEM_JSON
 from app.core.http import API_PREFIX
 from app.idempotency.middleware import document as document_idempotency_key
 
@@ -63,8 +64,12 @@ def build(app: FastAPI) -> dict[str, Any]:
         )
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         document_idempotency_key(schema, API_PREFIX + "/")
-        for operation in _operations(schema):
+        _add_shared_answers(schema)
+        for path, method, operation in _operations(schema):
             _complete_success_bodies(operation)
+            if path.startswith(API_PREFIX + "/"):
+                _add_unavailable_answers(method, operation)
+            _document_headers(schema, operation)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -72,10 +77,11 @@ def build(app: FastAPI) -> dict[str, Any]:
 _METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 
 
-def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(path, method, operation) of every operation of the document."""
     return [
-        item[method]
-        for item in schema.get("paths", {}).values()
+        (path, method, item[method])
+        for path, item in schema.get("paths", {}).items()
         for method in _METHODS
         if method in item
     ]
@@ -96,6 +102,139 @@ def _complete_success_bodies(operation: dict[str, Any]) -> None:
     for code, answer in responses.items():
         if code.startswith("2") and code != "204" and not answer.get("content"):
             answer["content"] = copy.deepcopy(bodies[0])
+
+
+# The response headers the server sends, described once and referenced by every answer that
+# carries them, so a generated client (or a reader) knows where to find the version to send
+# back, the created resource and how long to wait.
+HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": 'The resource\'s version as a strong entity tag (`"3"`): send it '
+        "back in `If-Match` to make a write conditional (412 if it is no longer current).",
+        "required": True,
+        "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+        "example": '"3"',
+    },
+    "Location": {
+        "description": "The path of the resource created (under /api/v1).",
+        "required": True,
+        "schema": {"type": "string"},
+        "example": API_PREFIX + "/initiatives/support-chatbot",
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before sending the request again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+        "example": 42,
+    },
+    "X-Request-ID": {
+        "description": "The request's id, as sent by the client when it is sane (at most 128 "
+        "letters, digits and `._:@/+=-`), else a new one; every log line of the request "
+        "carries it: quote it when reporting a problem.",
+        "required": True,
+        "schema": {"type": "string", "maxLength": 128},
+        "example": "4bf92f3577b34da6a3ce929d0e0e4736",
+    },
+}
+_RETRY_LATER = ("429", "503", "507")
+
+# Answers every API operation can give, whatever the route: the database is busy or gone
+# (503), or its disk is full (507, writes only). Shared, so the document says it once.
+SHARED_RESPONSES: dict[str, dict[str, Any]] = {
+    "ServiceUnavailable": {
+        "description": "The database is busy (a lock held too long by another write) or "
+        "unreachable; nothing was changed: retry after `Retry-After` seconds.",
+        "content": {
+            PROBLEM_JSON: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "example": {
+                    "type": "urn:raci:problem:unavailable",
+                    "title": "Service unavailable",
+                    "status": 503,
+                    "detail": "The database is busy; retry in a moment",
+                },
+            }
+        },
+    },
+    "InsufficientStorage": {
+        "description": "The database's disk is full; nothing was written. Retry after "
+        "`Retry-After` seconds, once an operator has made room.",
+        "content": {
+            PROBLEM_JSON: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "example": {
+                    "type": "urn:raci:problem:insufficient-storage",
+                    "title": "Insufficient storage",
+                    "status": 507,
+                    "detail": "The database's disk is full; nothing was written",
+                },
+            }
+        },
+    },
+}
+
+
+def _header(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _add_shared_answers(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {})
+    components["headers"] = copy.deepcopy(HEADERS)
+    responses = copy.deepcopy(SHARED_RESPONSES)
+    for answer in responses.values():
+        answer["headers"] = {"Retry-After": _header("Retry-After"), **_request_id()}
+    components["responses"] = responses
+
+
+def _request_id() -> dict[str, Any]:
+    return {"X-Request-ID": _header("X-Request-ID")}
+
+
+def _add_unavailable_answers(method: str, operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    responses.setdefault("503", {"$ref": "#/components/responses/ServiceUnavailable"})
+    if method != "get":
+        responses.setdefault("507", {"$ref": "#/components/responses/InsufficientStorage"})
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """`node` with a local `$ref` followed (once is enough for a response's body)."""
+    reference = node.get("$ref")
+    if isinstance(reference, str) and reference.startswith("#/components/schemas/"):
+        resolved: dict[str, Any] = schema["components"]["schemas"][reference.split("/")[-1]]
+        return resolved
+    return node
+
+
+def _has_version(schema: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether every body `body` allows has a top-level `version` (the ETag's source)."""
+    body = _resolve(schema, body)
+    alternatives = body.get("anyOf") or body.get("oneOf")
+    if alternatives:
+        return all(_has_version(schema, alternative) for alternative in alternatives)
+    return "version" in body.get("properties", {})
+
+
+def _carries_a_version(schema: dict[str, Any], answer: dict[str, Any]) -> bool:
+    body = answer.get("content", {}).get("application/json", {}).get("schema")
+    return body is not None and _has_version(schema, body)
+
+
+def _document_headers(schema: dict[str, Any], operation: dict[str, Any]) -> None:
+    """The headers of each answer: `X-Request-ID` on all, `ETag` on a success whose body
+    has a `version`, `Location` on a 201, `Retry-After` on a 429, 503 or 507."""
+    for code, answer in operation.get("responses", {}).items():
+        if "$ref" in answer:
+            continue  # a shared answer: its headers are on it
+        headers = answer.setdefault("headers", {})
+        headers.update(_request_id())
+        if code.startswith("2") and _carries_a_version(schema, answer):
+            headers["ETag"] = _header("ETag")
+        if code == "201":
+            headers["Location"] = _header("Location")
+        if code in _RETRY_LATER:
+            headers["Retry-After"] = _header("Retry-After")
 
 
 def document(application: FastAPI) -> dict[str, Any]:

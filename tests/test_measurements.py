@@ -62,6 +62,8 @@ def test_measured_at_with_an_offset_is_stored_in_utc(client: TestClient, kpi: st
         "/kpis/csat/measurements", json={"value": 73, "measured_at": "2026-03-31T07:30:00Z"}
     )
     assert again.status_code == 200
+    # Like every answer carrying a version, the repeated reading's has its ETag.
+    assert again.headers["ETag"] == response.headers["ETag"]
 
 
 def test_the_newest_measurement_becomes_latest(client: TestClient, kpi: str) -> None:

@@ -150,3 +150,33 @@ def test_every_success_but_a_204_documents_its_body(schema: dict[str, Any]) -> N
         "/api/v1/initiatives/{key}/components/{component_key}/raci/{role_code}"
     ]["put"]["responses"]
     assert put_cell["201"]["content"] == put_cell["200"]["content"]
+
+
+def _headers(answer: dict[str, Any]) -> set[str]:
+    return set(answer.get("headers", {}))
+
+
+def test_response_headers_are_documented_from_shared_components(
+    schema: dict[str, Any],
+) -> None:
+    shared = schema["components"]["headers"]
+    assert {"ETag", "Location", "Retry-After", "X-Request-ID"} <= set(shared)
+    for method, path, operation in _operations(schema):
+        for code, answer in operation["responses"].items():
+            if "$ref" in answer:
+                answer = schema["components"]["responses"][answer["$ref"].split("/")[-1]]
+            where = f"{method} {path} {code}"
+            assert "X-Request-ID" in _headers(answer), where
+            for header in answer["headers"].values():
+                assert header["$ref"].startswith("#/components/headers/"), where
+            if code == "201":
+                assert "Location" in _headers(answer), where
+            if code == "429" or (code in ("503", "507") and path.startswith("/api/")):
+                assert "Retry-After" in _headers(answer), where
+    cell = "/api/v1/initiatives/{key}/components/{component_key}/raci/{role_code}"
+    for method, code in (("get", "200"), ("put", "200"), ("put", "201")):
+        assert "ETag" in _headers(schema["paths"][cell][method]["responses"][code])
+    assert "ETag" in _headers(
+        schema["paths"]["/api/v1/initiatives/{key}"]["get"]["responses"]["200"]
+    )
+    assert "ETag" not in _headers(schema["paths"]["/api/v1/roles"]["get"]["responses"]["200"])

@@ -248,6 +248,7 @@ def record_measurement(
         created_at_location(response, _measurement_location(key, measurement), measurement.version)
     else:
         response.status_code = 200
+        set_etag(response, measurement.version)
     return MeasurementRead.model_validate(measurement)
 
 
