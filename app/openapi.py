@@ -14,30 +14,78 @@ from app.idempotency.middleware import document as document_idempotency_key
 
 REGENERATE_COMMAND = "raci openapi --output openapi/openapi.json"
 
+_KEY_LISTS = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+# Every member app.core.errors and app.core.problems put in a problem: the RFC 9457 four,
+# and the extensions some answers add.
 PROBLEM_SCHEMA = {
     "title": "Problem",
     "type": "object",
     "description": "An error, as RFC 9457 problem details.",
     "required": ["type", "title", "status", "detail"],
     "properties": {
-        "type": {"type": "string", "examples": ["urn:raci:problem:not-found"]},
+        "type": {
+            "type": "string",
+            "description": "What kind of problem: `urn:raci:problem:<slug>` (or `about:blank`); "
+            "switch on this, not on `title` or `detail`.",
+            "examples": ["urn:raci:problem:not-found"],
+        },
         "title": {"type": "string", "examples": ["Not found"]},
         "status": {"type": "integer", "examples": [404]},
         "detail": {"type": "string", "examples": ["No initiative with key 'support-chatbot'"]},
         "errors": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["loc", "msg"],
-                "properties": {
-                    "loc": {
-                        "type": "array",
-                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
-                    },
-                    "msg": {"type": "string"},
-                },
+            "description": "422 only: every problem found, each at its location.",
+            "items": {"$ref": "#/components/schemas/ProblemItem"},
+        },
+        "references": {
+            **_KEY_LISTS,
+            "description": "409 for a delete: what still refers to the resource, by kind "
+            "(at most a few keys of each).",
+        },
+        "unknown": {
+            **_KEY_LISTS,
+            "description": "404 for a report's filter: the keys it names that do not exist, "
+            "by kind.",
+        },
+        "existing": {
+            "type": "object",
+            "description": "409 for a measurement: the reading already recorded at that moment.",
+            "required": ["value", "measured_at"],
+            "properties": {
+                "value": {"type": "number"},
+                "measured_at": {"type": "string", "format": "date-time"},
             },
         },
+    },
+    "additionalProperties": True,
+}
+
+PROBLEM_ITEM_SCHEMA = {
+    "title": "ProblemItem",
+    "type": "object",
+    "description": "One problem of a 422: where (`loc`, and `path` for people) and what (`msg`); "
+    "a sheet's also says its `line`, `column` and the `value` found there.",
+    "required": ["loc", "msg", "path"],
+    "properties": {
+        "loc": {
+            "type": "array",
+            "description": "The location, as pydantic gives it: `body`, `query` or `path` first.",
+            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            "examples": [["body", "components", 0, "raci", "CIO"]],
+        },
+        "msg": {"type": "string", "examples": ["unknown role 'CXO'"]},
+        "path": {
+            "type": "string",
+            "description": "`loc` as a readable path (without `body`).",
+            "examples": ["components[0].raci.CIO"],
+        },
+        "line": {"type": ["integer", "null"], "description": "A sheet's 1-based line."},
+        "column": {"type": ["integer", "null"], "description": "A sheet's 1-based column."},
+        "value": {"type": ["string", "null"], "description": "A sheet's field as written."},
     },
     "additionalProperties": True,
 }
@@ -62,7 +110,9 @@ def build(app: FastAPI) -> dict[str, Any]:
             routes=app.routes,
             tags=app.openapi_tags,
         )
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = PROBLEM_SCHEMA
+        schemas["ProblemItem"] = PROBLEM_ITEM_SCHEMA
         document_idempotency_key(schema, API_PREFIX + "/")
         _add_shared_answers(schema)
         for path, method, operation in _operations(schema):

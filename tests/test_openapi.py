@@ -180,3 +180,40 @@ def test_response_headers_are_documented_from_shared_components(
         schema["paths"]["/api/v1/initiatives/{key}"]["get"]["responses"]["200"]
     )
     assert "ETag" not in _headers(schema["paths"]["/api/v1/roles"]["get"]["responses"]["200"])
+
+
+def _reachable(schema: dict[str, Any], node: Any, seen: set[str]) -> set[str]:
+    """The names of the component schemas `node` refers to, directly or through others."""
+    if isinstance(node, dict):
+        reference = node.get("$ref", "")
+        if reference.startswith("#/components/schemas/"):
+            name = reference.split("/")[-1]
+            if name not in seen:
+                seen.add(name)
+                _reachable(schema, schema["components"]["schemas"][name], seen)
+        for value in node.values():
+            _reachable(schema, value, seen)
+    elif isinstance(node, list):
+        for value in node:
+            _reachable(schema, value, seen)
+    return seen
+
+
+def test_every_field_of_an_answer_is_required_as_it_is_always_sent(
+    schema: dict[str, Any],
+) -> None:
+    # The server sends every field of an answer, null when it has no value: generated clients
+    # must not have to tell "absent" from "null" (app.core.schemas.ReadModel says so).
+    answers: set[str] = set()
+    for _, _, operation in _operations(schema):
+        for code, answer in operation["responses"].items():
+            if code.startswith("2"):
+                _reachable(schema, answer.get("content", {}), answers)
+    optional = {
+        name: sorted(set(body.get("properties", {})) - set(body.get("required", [])))
+        for name in sorted(answers)
+        if (body := schema["components"]["schemas"][name]).get("properties")
+        and not name.endswith("-Input")
+    }
+    assert {name: fields for name, fields in optional.items() if fields} == {}
+    assert "next_cursor" in schema["components"]["schemas"]["Page_RoleRead_"]["required"]

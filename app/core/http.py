@@ -100,7 +100,9 @@ def _example(code: int) -> dict[str, Any]:
         "detail": detail,
     }
     if code == 422:
-        example["errors"] = [{"loc": ["body", "sponsor"], "msg": "unknown role 'CXO'"}]
+        example["errors"] = [
+            {"loc": ["body", "sponsor"], "msg": "unknown role 'CXO'", "path": "sponsor"}
+        ]
     return example
 
 

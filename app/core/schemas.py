@@ -51,7 +51,9 @@ class WriteModel(BaseModel):
     Dropping read-only fields lets a client PUT back exactly what it got from a GET.
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=False, json_schema_serialization_defaults_required=True
+    )
     read_only_fields: ClassVar[frozenset[str]] = ALWAYS_READ_ONLY
 
     @model_validator(mode="before")
@@ -69,8 +71,16 @@ class WriteModel(BaseModel):
         return value
 
 
+# Every field of an answer is sent (null when it has no value): in the document's answers
+# (pydantic's serialization mode) a field with a default is still `required`, so generated
+# clients need not check for a missing one.
+ALWAYS_SENT = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
 class ReadModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """An answer's body, or part of one: every field is always sent."""
+
+    model_config = ConfigDict(from_attributes=True, **ALWAYS_SENT)
 
 
 class VersionedRead(ReadModel):
@@ -84,6 +94,8 @@ ItemT = TypeVar("ItemT")
 
 class Page(BaseModel, Generic[ItemT]):
     """One page of a list, ordered by key. Pass `next_cursor` back as `cursor` for more."""
+
+    model_config = ALWAYS_SENT
 
     items: list[ItemT]
     next_cursor: str | None = None

@@ -2,11 +2,11 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from app.capabilities.schemas import CapabilityCreate
 from app.core.identifiers import Key
-from app.core.schemas import WriteModel
+from app.core.schemas import ReadModel, WriteModel
 from app.initiatives.schemas import InitiativeDocument
 from app.kpis.schemas import KpiCreate, MeasurementCreate
 from app.roles.schemas import RoleCreate
@@ -63,7 +63,7 @@ class ImportDocument(WriteModel):
     )
 
 
-class Counts(BaseModel):
+class Counts(ReadModel):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -72,7 +72,7 @@ class Counts(BaseModel):
     )
 
 
-class ImportResult(BaseModel):
+class ImportResult(ReadModel):
     """What the import did, per resource. A second identical import is all `unchanged`."""
 
     roles: Counts = Field(default_factory=Counts)
@@ -85,7 +85,7 @@ class ImportResult(BaseModel):
     rules: Counts = Field(default_factory=Counts)
 
 
-class SheetSummary(BaseModel):
+class SheetSummary(ReadModel):
     """Counts of cells."""
 
     created: int = 0
@@ -94,7 +94,7 @@ class SheetSummary(BaseModel):
     unchanged: int = 0
 
 
-class CellChange(BaseModel):
+class CellChange(ReadModel):
     """One cell that the sheet creates, changes or removes: its letters before and after
     (null: no cell)."""
 
@@ -104,7 +104,7 @@ class CellChange(BaseModel):
     after: str | None = Field(examples=["AR"])
 
 
-class SheetImportResult(BaseModel):
+class SheetImportResult(ReadModel):
     """What a sheet import did (or, with `dry_run`, would do)."""
 
     initiative: str = Field(examples=["support-chatbot"])

@@ -2,15 +2,14 @@
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from app.core.identifiers import RaciValue
+from app.core.schemas import ReadModel
 from app.rules.catalog import RuleCode, Severity
 
 
-class FindingRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class FindingRead(ReadModel):
     rule: RuleCode
     severity: Severity
     initiative: str | None = Field(
@@ -36,7 +35,7 @@ class FindingRead(BaseModel):
     )
 
 
-class FindingsSummary(BaseModel):
+class FindingsSummary(ReadModel):
     total: int = Field(description="Findings returned.")
     by_rule: dict[str, int] = Field(description="Findings per rule of the report, zeros included.")
     by_severity: dict[str, int] = Field(description="Findings per severity, zeros included.")
@@ -47,14 +46,14 @@ class FindingsSummary(BaseModel):
     )
 
 
-class FindingsReportRead(BaseModel):
+class FindingsReportRead(ReadModel):
     generated_at: datetime
     as_of: date = Field(description="The date KPI status was computed for.")
     summary: FindingsSummary
     findings: list[FindingRead]
 
 
-class RoleWorkloadRead(BaseModel):
+class RoleWorkloadRead(ReadModel):
     role: str = Field(examples=["CIO"])
     A: int = Field(description="Components where the role's cell holds A (accountable).")
     R: int = Field(description="Components where the role's cell holds R (responsible).")
@@ -65,18 +64,18 @@ class RoleWorkloadRead(BaseModel):
     V: int = Field(description="Components where the role's cell holds V (verifies, RACI-VS).")
 
 
-class WorkloadRead(BaseModel):
+class WorkloadRead(ReadModel):
     roles: list[RoleWorkloadRead]
 
 
-class MatrixRowRead(BaseModel):
+class MatrixRowRead(ReadModel):
     component: str
     name: str
     group: str | None = None
     cells: dict[str, RaciValue] = Field(examples=[{"CIO": "AR", "CMO": "CI"}])
 
 
-class RaciMatrixRead(BaseModel):
+class RaciMatrixRead(ReadModel):
     initiative: str
     roles: list[str] = Field(
         description="The matrix's columns, sorted: the roles holding a cell in the initiative "
