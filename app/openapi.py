@@ -115,6 +115,7 @@ def build(app: FastAPI) -> dict[str, Any]:
         schemas["ProblemItem"] = PROBLEM_ITEM_SCHEMA
         document_idempotency_key(schema, API_PREFIX + "/")
         _add_shared_answers(schema)
+        _maps_by_additional_properties(schema)
         for path, method, operation in _operations(schema):
             _complete_success_bodies(operation)
             if path.startswith(API_PREFIX + "/"):
@@ -285,6 +286,29 @@ def _document_headers(schema: dict[str, Any], operation: dict[str, Any]) -> None
             headers["Location"] = _header("Location")
         if code in _RETRY_LATER:
             headers["Retry-After"] = _header("Retry-After")
+
+
+def _maps_by_additional_properties(node: Any) -> None:
+    """A map whose keys follow a pattern (`dict[RoleCode, RaciLetters]`) as
+    `additionalProperties` (the values' schema) with the keys' pattern in `propertyNames`:
+    the same constraint, but one that client generators read (they ignore
+    `patternProperties` and would type the map as an untyped dict)."""
+    if isinstance(node, dict):
+        patterns = node.get("patternProperties")
+        if (
+            isinstance(patterns, dict)
+            and len(patterns) == 1
+            and node.get("additionalProperties") in (None, False)
+        ):
+            ((pattern, values),) = patterns.items()
+            del node["patternProperties"]
+            node["additionalProperties"] = values
+            node["propertyNames"] = {**node.get("propertyNames", {}), "pattern": pattern}
+        for value in node.values():
+            _maps_by_additional_properties(value)
+    elif isinstance(node, list):
+        for value in node:
+            _maps_by_additional_properties(value)
 
 
 def document(application: FastAPI) -> dict[str, Any]:

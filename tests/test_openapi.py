@@ -217,3 +217,40 @@ def test_every_field_of_an_answer_is_required_as_it_is_always_sent(
     }
     assert {name: fields for name, fields in optional.items() if fields} == {}
     assert "next_cursor" in schema["components"]["schemas"]["Page_RoleRead_"]["required"]
+
+
+def _inline_enums(node: Any, where: str) -> list[str]:
+    if isinstance(node, dict):
+        found = [where] if "enum" in node else []
+        return found + [
+            spot for key, value in node.items() for spot in _inline_enums(value, f"{where}/{key}")
+        ]
+    if isinstance(node, list):
+        return [
+            spot for i, value in enumerate(node) for spot in _inline_enums(value, f"{where}/{i}")
+        ]
+    return []
+
+
+def test_enums_are_named_schemas_referenced_everywhere(schema: dict[str, Any]) -> None:
+    # A value read from a GET has the same type as a PUT's field or a filter's: name a Literal
+    # with TypeAliasType (app.rules.catalog.Severity) and it becomes one `$ref`'d schema.
+    inline = _inline_enums(schema["paths"], "paths") + [
+        spot
+        for name, body in schema["components"]["schemas"].items()
+        for spot in _inline_enums({k: v for k, v in body.items() if k != "enum"}, name)
+    ]
+    assert inline == [], "name these enums with TypeAliasType: " + ", ".join(inline)
+    named = schema["components"]["schemas"]
+    assert named["Portfolio"]["enum"] == ["marketing", "it", "digital", "joint"]
+    assert named["Severity"]["enum"] == ["high", "medium", "low"]
+
+
+def test_raci_maps_are_typed_by_additional_properties(schema: dict[str, Any]) -> None:
+    # Generators ignore patternProperties: the map would be an untyped dict.
+    assert "patternProperties" not in json.dumps(schema)
+    raci = schema["components"]["schemas"]["ComponentDocument"]["properties"]["raci"]
+    assert raci["additionalProperties"] == {"$ref": "#/components/schemas/RaciLetters-Input"}
+    assert raci["propertyNames"]["pattern"]
+    cells = schema["components"]["schemas"]["MatrixRowRead"]["properties"]["cells"]
+    assert cells["additionalProperties"] == {"$ref": "#/components/schemas/RaciLetters-Output"}

@@ -1,6 +1,9 @@
 from typing import Literal
 
-Scope = Literal["read", "write", "admin"]
+from typing_extensions import TypeAliasType
+
+# Named aliases become named schemas in the OpenAPI document (`$ref`), not inline enums.
+Scope = TypeAliasType("Scope", Literal["read", "write", "admin"])
 
 _RANK: dict[str, int] = {"read": 1, "write": 2, "admin": 3}
 

@@ -3,11 +3,14 @@
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from app.core.identifiers import Key, Name, RoleCode, Text
 from app.core.schemas import VersionedRead, WriteModel, partial_model
 
-Domain = Literal["marketing", "technology", "data", "experience", "operations"]
+Domain = TypeAliasType(
+    "Domain", Literal["marketing", "technology", "data", "experience", "operations"]
+)
 
 
 class CapabilityFields(WriteModel):

@@ -10,13 +10,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import StreamingResponse
+from typing_extensions import TypeAliasType
 
 CSV_MEDIA_TYPE = "text/csv"
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 500
 
-OutputFormat = Literal["json", "csv"]
+OutputFormat = TypeAliasType("OutputFormat", Literal["json", "csv"])
 
 
 def safe_cell(value: object) -> object:
@@ -105,7 +106,7 @@ async def _response_format(
 FormatDep = Annotated[OutputFormat, Depends(_response_format)]
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SheetFormat = Literal["json", "csv", "xlsx"]
+SheetFormat = TypeAliasType("SheetFormat", Literal["json", "csv", "xlsx"])
 
 
 async def _sheet_format(

@@ -7,6 +7,7 @@ from itertools import combinations
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+from typing_extensions import TypeAliasType
 
 from app.core.letters import LETTER_ORDER, LetterError, parse_letters
 
@@ -115,17 +116,22 @@ def normalize_raci(value: Any) -> Any:
     return parsed.letters
 
 
-RaciValue = Annotated[
-    str,
-    BeforeValidator(normalize_raci),
-    StringConstraints(pattern=RACI_PATTERN, min_length=1, max_length=6),
-    Field(
-        examples=["AR"],
-        description="A set of RACI letters in the order A R S C I V: `A` accountable, "
-        "`R` responsible, `S` supports, `C` consulted, `I` informed, `V` verifies. Input is "
-        "case-insensitive and may separate letters with `/ , + &` or spaces (`r/a` is `AR`).",
-    ),
-]
+# Named, so that the document gives every cell, matrix and RACI map the one `RaciLetters`
+# schema.
+RaciLetters = TypeAliasType(
+    "RaciLetters",
+    Annotated[
+        str,
+        BeforeValidator(normalize_raci),
+        StringConstraints(pattern=RACI_PATTERN, min_length=1, max_length=6),
+        Field(
+            examples=["AR"],
+            description="A set of RACI letters in the order A R S C I V: `A` accountable, "
+            "`R` responsible, `S` supports, `C` consulted, `I` informed, `V` verifies. Input is "
+            "case-insensitive and may separate letters with `/ , + &` or spaces (`r/a` is `AR`).",
+        ),
+    ],
+)
 
 # Every canonical cell value, for the database's check constraint.
 RACI_VALUES: tuple[str, ...] = tuple(

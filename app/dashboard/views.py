@@ -24,15 +24,15 @@ from app.dashboard.kpi_rows import (
 from app.db.base import utcnow
 from app.initiatives.document import load_components
 from app.initiatives.models import LIVE_STATUSES, Initiative
-from app.initiatives.schemas import Portfolio, Status
+from app.initiatives.schemas import InitiativeStatus, Portfolio
 from app.initiatives.service import InitiativeFilters, list_initiatives
 from app.kpis.service import KpiFilters, KpiView, list_kpis
 from app.reports.findings import Finding, FindingsQuery, findings_report
 from app.reports.workload import role_workload
 from app.rules.catalog import RULE_CODES, RULES_BY_CODE, SEVERITIES
 
-PORTFOLIOS: tuple[str, ...] = get_args(Portfolio)
-STATUSES: tuple[str, ...] = get_args(Status)
+PORTFOLIOS: tuple[str, ...] = get_args(Portfolio.__value__)
+STATUSES: tuple[str, ...] = get_args(InitiativeStatus.__value__)
 STATUS_LABELS = {
     "proposed": "Proposed",
     "planned": "Planned",

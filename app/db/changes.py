@@ -11,23 +11,27 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from sqlalchemy.orm import Session
+from typing_extensions import TypeAliasType
 
-AuditAction = Literal["create", "update", "delete"]
-ResourceType = Literal[
-    "role",
-    "capability",
-    "initiative",
-    "component",
-    "raci_cell",
-    "kpi",
-    "measurement",
-    "rule",
-    "api_key",
-    "waiver",
-    "settings",
-]
-RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
-ACTIONS: tuple[str, ...] = get_args(AuditAction)
+AuditAction = TypeAliasType("AuditAction", Literal["create", "update", "delete"])
+ResourceType = TypeAliasType(
+    "ResourceType",
+    Literal[
+        "role",
+        "capability",
+        "initiative",
+        "component",
+        "raci_cell",
+        "kpi",
+        "measurement",
+        "rule",
+        "api_key",
+        "waiver",
+        "settings",
+    ],
+)
+RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType.__value__)
+ACTIONS: tuple[str, ...] = get_args(AuditAction.__value__)
 
 Fields = dict[str, Any]
 _RECORDED = "raci.audit.recorded"

@@ -1,7 +1,7 @@
 """HTTP routes for bulk import, export and the import of a RACI sheet."""
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.datastructures import UploadFile
@@ -10,7 +10,7 @@ from app.core.errors import Unprocessable, UnsupportedMediaType
 from app.core.http import CHANGE_PROBLEMS, READ_PROBLEMS, WRITE_PROBLEMS, KeyPath, problems
 from app.deps import ExpensiveReport, ReadKey, SessionDep, WriteKey
 from app.imports.export import export_document
-from app.imports.schemas import ImportDocument, ImportResult, SheetImportResult
+from app.imports.schemas import ImportDocument, ImportMode, ImportResult, SheetImportResult
 from app.imports.service import import_document
 from app.imports.sheet import SheetOptions, import_sheet, parse_role_mappings, read_sheet_or_422
 
@@ -126,7 +126,7 @@ def post_sheet(
         ),
     ] = [],  # noqa: B006 (FastAPI copies the default)
     mode: Annotated[
-        Literal["merge", "replace"],
+        ImportMode,
         Query(
             description="`merge`: cells the sheet gives letters are set, the rest left as they "
             "are; `replace`: the components and cells become exactly the sheet's."

@@ -3,6 +3,7 @@
 from typing import Literal
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from app.capabilities.schemas import CapabilityCreate
 from app.core.identifiers import Key
@@ -63,6 +64,10 @@ class ImportDocument(WriteModel):
     )
 
 
+# How a sheet import treats what the sheet leaves out.
+ImportMode = TypeAliasType("ImportMode", Literal["merge", "replace"])
+
+
 class Counts(ReadModel):
     created: int = 0
     updated: int = 0
@@ -108,7 +113,7 @@ class SheetImportResult(ReadModel):
     """What a sheet import did (or, with `dry_run`, would do)."""
 
     initiative: str = Field(examples=["support-chatbot"])
-    mode: Literal["merge", "replace"]
+    mode: ImportMode
     dry_run: bool
     summary: SheetSummary
     changes: list[CellChange] = Field(

@@ -12,7 +12,7 @@ the second time.
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import NotFound, Unprocessable
 from app.core.identifiers import ROLE_CODE_PATTERN, Text
 from app.db.base import utcnow
-from app.imports.schemas import CellChange, SheetImportResult, SheetSummary
+from app.imports.schemas import CellChange, ImportMode, SheetImportResult, SheetSummary
 from app.initiatives.engine import DocumentEngine
 from app.initiatives.schemas import ComponentDocument, InitiativeDocument
 from app.initiatives.stored import StoredComponent, StoredInitiative, load_initiatives
@@ -38,7 +38,7 @@ from app.sheets import (
 )
 from app.sheets.text import fold
 
-Mode = Literal["merge", "replace"]
+Mode = ImportMode
 _NOTES = TypeAdapter(dict[str, Text])
 
 

@@ -30,12 +30,12 @@ from app.initiatives.schemas import (
     ComponentDocumentRead,
     InitiativeDocument,
     InitiativeDocumentRead,
+    InitiativeKind,
     InitiativePatch,
     InitiativeRead,
     InitiativeReplace,
-    Kind,
+    InitiativeStatus,
     Portfolio,
-    Status,
 )
 
 router = APIRouter(prefix="/initiatives", tags=["initiatives"])
@@ -58,11 +58,12 @@ def list_initiatives(
     _: ReadKey,
     page: PageDep,
     status: Annotated[
-        list[Status] | None,
+        list[InitiativeStatus] | None,
         Query(max_length=MAX_FILTER_VALUES, description=_any_of("this status")),
     ] = None,
     kind: Annotated[
-        list[Kind] | None, Query(max_length=MAX_FILTER_VALUES, description=_any_of("this kind"))
+        list[InitiativeKind] | None,
+        Query(max_length=MAX_FILTER_VALUES, description=_any_of("this kind")),
     ] = None,
     portfolio: Annotated[
         list[Portfolio] | None,

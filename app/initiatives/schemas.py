@@ -8,13 +8,20 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
+from typing_extensions import TypeAliasType
 
-from app.core.identifiers import GroupName, IsoDate, Key, Name, RaciValue, RoleCode, Tag, Text
+from app.core.identifiers import GroupName, IsoDate, Key, Name, RaciLetters, RoleCode, Tag, Text
 from app.core.schemas import VersionedRead, WriteModel, partial_model
 
-Kind = Literal["chatbot", "iot", "analytics", "app", "campaign", "platform", "other"]
-Status = Literal["proposed", "planned", "active", "on_hold", "done", "cancelled"]
-Portfolio = Literal["marketing", "it", "digital", "joint"]
+InitiativeKind = TypeAliasType(
+    "InitiativeKind",
+    Literal["chatbot", "iot", "analytics", "app", "campaign", "platform", "other"],
+)
+InitiativeStatus = TypeAliasType(
+    "InitiativeStatus",
+    Literal["proposed", "planned", "active", "on_hold", "done", "cancelled"],
+)
+Portfolio = TypeAliasType("Portfolio", Literal["marketing", "it", "digital", "joint"])
 Priority = Annotated[int, Field(ge=1, le=5)]
 
 MAX_TAGS = 50
@@ -26,8 +33,8 @@ _RACI_EXAMPLE = {"CIO": "AR", "CMO": "C"}
 
 class InitiativeFields(WriteModel):
     name: Name = Field(examples=["Customer support chatbot"])
-    kind: Kind = Field(default="other", examples=["chatbot"])
-    status: Status = Field(
+    kind: InitiativeKind = Field(default="other", examples=["chatbot"])
+    status: InitiativeStatus = Field(
         default="proposed",
         description="`proposed`, `planned`, `active` and `on_hold` are live; "
         "`done` and `cancelled` are closed.",
@@ -92,7 +99,7 @@ class ComponentDocument(WriteModel):
         description="The section of a sheet the component is listed under (a phase, a workstream).",
         examples=["Build"],
     )
-    raci: dict[RoleCode, RaciValue] = Field(
+    raci: dict[RoleCode, RaciLetters] = Field(
         default_factory=dict,
         max_length=MAX_CELLS_PER_COMPONENT,
         description="Role code to the cell's set of letters (A, R, S, C, I, V; `r/a` is "
@@ -179,8 +186,8 @@ else:
 class InitiativeRead(VersionedRead):
     key: str = Field(examples=["support-chatbot"])
     name: str = Field(examples=["Customer support chatbot"])
-    kind: Kind = Field(examples=["chatbot"])
-    status: Status = Field(examples=["active"])
+    kind: InitiativeKind = Field(examples=["chatbot"])
+    status: InitiativeStatus = Field(examples=["active"])
     portfolio: Portfolio | None = Field(default=None, examples=["joint"])
     sponsor: str | None = Field(default=None, examples=["CMO"])
     goals: str | None = None
@@ -199,7 +206,7 @@ class ComponentDocumentRead(VersionedRead):
     capability: str | None = Field(default=None, examples=["conversational-ai"])
     description: str | None = None
     group: str | None = None
-    raci: dict[str, RaciValue] = Field(examples=[_RACI_EXAMPLE])
+    raci: dict[str, RaciLetters] = Field(examples=[_RACI_EXAMPLE])
     rationales: dict[str, str] = Field(
         default_factory=dict, description="The cells' rationales, by role code (set ones only)."
     )

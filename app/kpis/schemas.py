@@ -2,6 +2,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from app.core.identifiers import (
     IsoDate,
@@ -15,7 +16,7 @@ from app.core.identifiers import (
 from app.core.schemas import ALWAYS_READ_ONLY, ReadModel, VersionedRead, WriteModel, partial_model
 from app.kpis.status import KpiStatus
 
-Direction = Literal["increase", "decrease"]
+KpiDirection = TypeAliasType("KpiDirection", Literal["increase", "decrease"])
 
 MAX_OWNERS = 20
 MAX_INITIATIVES = 200
@@ -34,7 +35,7 @@ class KpiFields(WriteModel):
 
     name: Name = Field(examples=["Customer satisfaction"])
     unit: Unit | None = Field(default=None, examples=["score"])
-    direction: Direction = Field(
+    direction: KpiDirection = Field(
         default="increase",
         description="`increase`: higher is better; `decrease`: lower is better.",
         examples=["increase"],
@@ -90,7 +91,7 @@ class KpiRead(VersionedRead):
     key: str = Field(examples=["csat"])
     name: str = Field(examples=["Customer satisfaction"])
     unit: str | None = Field(default=None, examples=["score"])
-    direction: Direction = Field(examples=["increase"])
+    direction: KpiDirection = Field(examples=["increase"])
     baseline: float = Field(examples=[72])
     baseline_date: date = Field(examples=["2026-01-01"])
     target: float = Field(examples=[85])

@@ -6,7 +6,11 @@ from datetime import UTC, date, datetime, time
 from fractions import Fraction
 from typing import Literal
 
-KpiStatus = Literal["no_data", "achieved", "on_track", "at_risk", "off_track"]
+from typing_extensions import TypeAliasType
+
+KpiStatus = TypeAliasType(
+    "KpiStatus", Literal["no_data", "achieved", "on_track", "at_risk", "off_track"]
+)
 
 AT_RISK_MARGIN = 0.10
 # Progress is a ratio of differences of decimal numbers held in binary floating point:

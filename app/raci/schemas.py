@@ -1,6 +1,6 @@
 from pydantic import Field
 
-from app.core.identifiers import Key, RaciValue, RoleCode, Text
+from app.core.identifiers import Key, RaciLetters, RoleCode, Text
 from app.core.schemas import VersionedRead, WriteModel
 from app.raci.models import RaciCell
 
@@ -11,7 +11,7 @@ RACI_DESCRIPTION = (
 
 
 class RaciCellFields(WriteModel):
-    raci: RaciValue = Field(description=RACI_DESCRIPTION, examples=["AR"])
+    raci: RaciLetters = Field(description=RACI_DESCRIPTION, examples=["AR"])
     rationale: Text | None = Field(
         default=None,
         description="Why this role holds this letter.",
@@ -34,7 +34,7 @@ class RaciCellRead(VersionedRead):
     initiative: str = Field(examples=["support-chatbot"])
     component: str = Field(examples=["nlu"])
     role: str = Field(examples=["CIO"])
-    raci: str = Field(description=RACI_DESCRIPTION, examples=["AR"])
+    raci: RaciLetters = Field(description=RACI_DESCRIPTION, examples=["AR"])
     rationale: str | None = None
 
     @classmethod

@@ -31,7 +31,7 @@ from app.audit.states import Identity, load_states
 from app.capabilities.models import Capability
 from app.components.models import Component
 from app.core.errors import Conflict, NotFound, Unprocessable
-from app.core.identifiers import RaciValue
+from app.core.identifiers import RaciLetters
 from app.core.letters import canonical_letters
 from app.core.preconditions import IfMatch
 from app.db.base import table_of, utcnow
@@ -44,7 +44,7 @@ from app.roles.models import Role
 from app.waivers.models import Waiver
 
 RENAME_LOCK = "raci.renames"
-_CELL_VALUE: TypeAdapter[str] = TypeAdapter(RaciValue)
+_CELL_VALUE: TypeAdapter[str] = TypeAdapter(RaciLetters)
 
 ROLE = table_of(Role)
 CELL = table_of(RaciCell)

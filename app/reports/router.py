@@ -3,7 +3,7 @@ the RACI matrix of an initiative. Each answers JSON, or CSV when asked."""
 
 import json
 from collections.abc import Collection, Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BeforeValidator
@@ -20,10 +20,12 @@ from app.core.http import ONE_PROBLEMS, READ_PROBLEMS, KeyPath, problems
 from app.core.identifiers import IsoDate, Key, RoleCode, Timestamp, upper_if_str
 from app.core.jsonable import jsonable
 from app.deps import ExpensiveReport, ReadKey, SessionDep
+from app.initiatives.schemas import Portfolio
 from app.reports.findings import FindingsQuery, FindingsReport, findings_report
 from app.reports.matrix import as_sheet, raci_matrix, raci_matrix_at
 from app.reports.schemas import (
     FindingsReportRead,
+    MatrixRoles,
     MatrixRowRead,
     RaciMatrixRead,
     RoleWorkloadRead,
@@ -35,7 +37,6 @@ from app.sheets import write_xlsx
 
 router = APIRouter()
 
-Portfolio = Literal["marketing", "it", "digital", "joint"]
 RuleCodeParam = Annotated[RuleCode, BeforeValidator(upper_if_str)]
 
 IncludeClosedQuery = Annotated[
@@ -367,7 +368,7 @@ def get_raci_matrix(
         ),
     ] = None,
     roles: Annotated[
-        Literal["initiative", "all"],
+        MatrixRoles,
         Query(
             description="`initiative` (default): a column per role holding a cell here; "
             "`all`: a column per role of the portfolio, so a role left out shows as a gap."

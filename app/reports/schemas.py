@@ -1,12 +1,17 @@
 """Response bodies of the reports and the RACI matrix."""
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
-from app.core.identifiers import RaciValue
+from app.core.identifiers import RaciLetters
 from app.core.schemas import ReadModel
 from app.rules.catalog import RuleCode, Severity
+
+# The matrix's columns: the roles holding a cell on the initiative, or every role.
+MatrixRoles = TypeAliasType("MatrixRoles", Literal["initiative", "all"])
 
 
 class FindingRead(ReadModel):
@@ -72,7 +77,7 @@ class MatrixRowRead(ReadModel):
     component: str
     name: str
     group: str | None = None
-    cells: dict[str, RaciValue] = Field(examples=[{"CIO": "AR", "CMO": "CI"}])
+    cells: dict[str, RaciLetters] = Field(examples=[{"CIO": "AR", "CMO": "CI"}])
 
 
 class RaciMatrixRead(ReadModel):

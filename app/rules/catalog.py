@@ -7,21 +7,26 @@ for is fixed here and in app/reports/findings.py.
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-Severity = Literal["high", "medium", "low"]
-SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+from typing_extensions import TypeAliasType
+
+Severity = TypeAliasType("Severity", Literal["high", "medium", "low"])
+SEVERITIES: tuple[Severity, ...] = get_args(Severity.__value__)
 SEVERITY_RANK: dict[str, int] = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
-RuleCode = Literal[
-    "UNOWNED_COMPONENT",
-    "MULTIPLE_ACCOUNTABLE",
-    "NO_RESPONSIBLE",
-    "UNSPONSORED_INITIATIVE",
-    "SILOED_INITIATIVE",
-    "CAPABILITY_OVERLAP",
-    "OWNER_DRIFT",
-    "NO_JOINT_KPI",
-    "KPI_OFF_TRACK",
-]
+RuleCode = TypeAliasType(
+    "RuleCode",
+    Literal[
+        "UNOWNED_COMPONENT",
+        "MULTIPLE_ACCOUNTABLE",
+        "NO_RESPONSIBLE",
+        "UNSPONSORED_INITIATIVE",
+        "SILOED_INITIATIVE",
+        "CAPABILITY_OVERLAP",
+        "OWNER_DRIFT",
+        "NO_JOINT_KPI",
+        "KPI_OFF_TRACK",
+    ],
+)
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ CATALOG: tuple[Rule, ...] = (
 )
 
 RULES_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in CATALOG}
-RULE_CODES: tuple[RuleCode, ...] = get_args(RuleCode)
+RULE_CODES: tuple[RuleCode, ...] = get_args(RuleCode.__value__)
 
 GAP_RULES: tuple[RuleCode, ...] = (
     "UNOWNED_COMPONENT",
