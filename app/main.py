@@ -20,6 +20,7 @@ from app.core import problems
 from app.core.auth_limits import AuthLimiter, ClientAddresses
 from app.core.body_guard import BodyGuard
 from app.core.config import Settings, get_settings
+from app.core.format_paths import FormatSuffix
 from app.core.head import HeadAsGet
 from app.core.http import API_PREFIX
 from app.core.json_guard import RejectDuplicateKeys
@@ -214,6 +215,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         protects=_protected_paths(settings),
     )
     app.add_middleware(HeadAsGet)
+    # `/reports/findings.csv` is `/reports/findings?format=csv`, before the key check and
+    # routing see it (after the access log and metrics, which name the path as asked).
+    app.add_middleware(FormatSuffix, document=lambda: app.openapi())
     # Outermost: every answer gets X-Request-ID, is counted, timed and logged.
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(health_router)

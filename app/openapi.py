@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.core.errors import PROBLEM_JSON
+from app.core.format_paths import suffixes
 from app.core.http import API_PREFIX
 from app.idempotency.middleware import document as document_idempotency_key
 
@@ -99,8 +100,11 @@ def operation_id(route: APIRoute) -> str:
 
 
 def build(app: FastAPI) -> dict[str, Any]:
-    """The document FastAPI derives from the routes, with the Problem schema and the
-    Idempotency-Key header added; built once per application."""
+    """The document FastAPI derives from the routes, completed for client generators: the
+    Problem schemas, the Idempotency-Key header, shared response headers and 503/507
+    answers, a body on every 2xx but a 204, maps typed by `additionalProperties`, and a
+    path of its own per report format. Every step applies to every route (new ones too);
+    built once per application."""
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title,
@@ -121,6 +125,7 @@ def build(app: FastAPI) -> dict[str, Any]:
             if path.startswith(API_PREFIX + "/"):
                 _add_unavailable_answers(method, operation)
             _document_headers(schema, operation)
+        _add_format_paths(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -309,6 +314,32 @@ def _maps_by_additional_properties(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _maps_by_additional_properties(value)
+
+
+def _add_format_paths(schema: dict[str, Any]) -> None:
+    """`GET {path}.csv` (and `.xlsx`) beside every GET that answers those formats too: the
+    same operation answering only that media type (app.core.format_paths serves them)."""
+    paths = schema.get("paths", {})
+    for path, item in list(paths.items()):
+        get = item.get("get")
+        if get is None:
+            continue
+        for suffix, media in suffixes(get):
+            twin = copy.deepcopy(get)
+            twin["operationId"] = f"{get['operationId']}_{suffix}"
+            twin["summary"] = f"{get['summary']} ({suffix.upper()})"
+            twin["description"] = (
+                f"`GET {path}` with `format={suffix}`, at a path of its own so that a "
+                f"generated client reads the answer as `{media}`.\n\n{get['description']}"
+            )
+            twin["parameters"] = [
+                parameter
+                for parameter in get.get("parameters", [])
+                if not (parameter.get("in") == "query" and parameter.get("name") == "format")
+            ]
+            answer = twin["responses"]["200"]
+            answer["content"] = {media: answer["content"][media]}
+            paths[f"{path}.{suffix}"] = {"get": twin}
 
 
 def document(application: FastAPI) -> dict[str, Any]:

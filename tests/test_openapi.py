@@ -254,3 +254,15 @@ def test_raci_maps_are_typed_by_additional_properties(schema: dict[str, Any]) ->
     assert raci["propertyNames"]["pattern"]
     cells = schema["components"]["schemas"]["MatrixRowRead"]["properties"]["cells"]
     assert cells["additionalProperties"] == {"$ref": "#/components/schemas/RaciLetters-Output"}
+
+
+def test_each_report_format_is_an_operation_of_its_own(schema: dict[str, Any]) -> None:
+    # A generated client reads one media type per operation: JSON when JSON is offered.
+    twin = schema["paths"]["/api/v1/reports/findings.csv"]["get"]
+    assert twin["operationId"] == "get_findings_csv"
+    assert list(twin["responses"]["200"]["content"]) == ["text/csv"]
+    assert "format" not in [parameter["name"] for parameter in twin.get("parameters", [])]
+    workbook = schema["paths"]["/api/v1/initiatives/{key}/raci.xlsx"]["get"]["responses"]["200"]
+    assert list(workbook["content"]) == [
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ]

@@ -201,3 +201,36 @@ def test_openapi_documents_the_csv_answer(path: str) -> None:
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     expected = {"application/json", "text/csv"} | ({xlsx} if path.endswith("/raci") else set())
     assert set(content) == expected
+
+
+@pytest.mark.parametrize("path", [*CSV_PATHS, "/audit"])
+def test_each_format_has_a_path_of_its_own(demo: Database, client: TestClient, path: str) -> None:
+    # For generated clients, which read one media type per operation (app.core.format_paths).
+    by_path = client.get(path + ".csv")
+    assert rows_of(by_path) == rows_of(client.get(path, params={"format": "csv"}))
+    # The suffix wins over a format asked otherwise, and the other filters still apply.
+    assert rows_of(client.get(path + ".csv", params={"format": "json"})) == rows_of(by_path)
+    assert client.head(path + ".csv").headers["content-type"] == "text/csv; charset=utf-8"
+
+
+def test_the_matrix_workbook_has_a_path_of_its_own(demo: Database, client: TestClient) -> None:
+    workbook = client.get("/initiatives/support-chatbot/raci.xlsx")
+    assert workbook.status_code == 200
+    assert workbook.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert workbook.content[:2] == b"PK"  # a zip, as every xlsx is
+
+
+@pytest.mark.parametrize(
+    "path", ["/roles.csv", "/reports/findings.json", "/reports/roles.xlsx", "/reports.csv"]
+)
+def test_a_format_a_path_does_not_have_is_a_404(
+    demo: Database, client: TestClient, path: str
+) -> None:
+    assert_problem(client.get(path), 404)
+
+
+def test_a_format_path_checks_its_filters_like_the_report(
+    demo: Database, client: TestClient
+) -> None:
+    assert_problem(client.get("/reports/findings.csv", params={"severity": "extreme"}), 422)
+    assert_problem(client.get("/initiatives/no-such-thing/raci.csv"), 404)
