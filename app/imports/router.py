@@ -45,7 +45,19 @@ def post_import(body: ImportDocument, session: SessionDep, _: WriteKey) -> Impor
 @router.get(
     "/export",
     summary="Export the portfolio as an import document",
-    responses=problems(*READ_PROBLEMS, report=True),
+    # The export builds the document with set-based queries, not through the model; the
+    # document says what it is: the body `POST /imports` takes.
+    response_model=None,
+    responses={
+        200: {
+            "description": "The portfolio as an import document (empty optional fields left "
+            "out).",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ImportDocument"}}
+            },
+        },
+        **problems(*READ_PROBLEMS, report=True),
+    },
 )
 def get_export(session: SessionDep, _: ReadKey, __: ExpensiveReport) -> dict[str, Any]:
     """The whole portfolio in the shape `POST /imports` takes. Importing it into an empty
