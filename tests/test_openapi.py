@@ -285,3 +285,8 @@ def test_the_export_is_documented_as_the_import_document_it_is(
     assert body == {"$ref": "#/components/schemas/ImportDocument"}
     validator = Draft202012Validator({**body, "components": schema["components"]})
     assert [error.message for error in validator.iter_errors(exported.json())] == []
+
+
+def test_the_document_is_a_valid_openapi_document(schema: dict[str, Any]) -> None:
+    validator = pytest.importorskip("openapi_spec_validator", reason="not installed")
+    validator.validate(schema)

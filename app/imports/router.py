@@ -50,8 +50,7 @@ def post_import(body: ImportDocument, session: SessionDep, _: WriteKey) -> Impor
     response_model=None,
     responses={
         200: {
-            "description": "The portfolio as an import document (empty optional fields left "
-            "out).",
+            "description": "The portfolio as an import document (empty optional fields left out).",
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/ImportDocument"}}
             },
