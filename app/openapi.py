@@ -15,10 +15,12 @@ from app.idempotency.middleware import document as document_idempotency_key
 
 REGENERATE_COMMAND = "raci openapi --output openapi/openapi.json"
 
-# The project publishes no licence: its API is proprietary until one is chosen.
-LICENSE = {"name": "Proprietary"}
-# Where `raci serve` listens by default; a deployment's clients pass their own base URL.
-SERVERS = [{"url": "http://localhost:8000", "description": "`raci serve` on this machine"}]
+# The project publishes no licence: its API is proprietary until one is chosen (an SPDX
+# reference of its own, as SPDX has no identifier for "all rights reserved").
+LICENSE = {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}
+CONTACT = {"name": "The raci-tracker maintainers (issues in the project's tracker)"}
+# Relative: the server that serves this document (at /openapi.json) serves the API.
+SERVERS = [{"url": "/", "description": "The server this document was read from"}]
 
 _KEY_LISTS = {
     "type": "object",
@@ -135,6 +137,7 @@ def build(app: FastAPI) -> dict[str, Any]:
             # Said explicitly, so that tools do not read "no requirement" as "unknown".
             operation.setdefault("security", [])
         schema["info"]["license"] = LICENSE
+        schema["info"]["contact"] = CONTACT
         schema["servers"] = SERVERS
         app.openapi_schema = schema
     return app.openapi_schema

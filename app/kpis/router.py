@@ -57,7 +57,7 @@ MeasuredAtPath = Annotated[
         description="When the measurement was taken: RFC 3339 with a zone, URL-encoded "
         "(`2026-10-31T00%3A00%3A00Z`, or `%2B02:00` for an offset), or a date meaning midnight "
         "UTC (`2026-10-31`). An offset names the same instant in UTC.",
-        examples=["2026-10-31"],
+        examples=["2026-10-31T00:00:00Z"],
     ),
 ]
 InitiativeKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]
