@@ -211,6 +211,8 @@ def test_each_format_has_a_path_of_its_own(demo: Database, client: TestClient, p
     # The suffix wins over a format asked otherwise, and the other filters still apply.
     assert rows_of(client.get(path + ".csv", params={"format": "json"})) == rows_of(by_path)
     assert client.head(path + ".csv").headers["content-type"] == "text/csv; charset=utf-8"
+    refused = assert_problem(client.post(path + ".csv"), 405)
+    assert "GET" in refused["detail"]
 
 
 def test_the_matrix_workbook_has_a_path_of_its_own(demo: Database, client: TestClient) -> None:

@@ -45,7 +45,7 @@ def _template_pattern(template: str, suffix: str) -> re.Pattern[str]:
 
 
 class FormatSuffix:
-    """Serves GET (and HEAD) `{path}.{suffix}` as `{path}?format={suffix}` for the paths the
+    """Serves `{path}.{suffix}` as `{path}?format={suffix}` for the paths the
     OpenAPI document gives those formats; any other path is left alone (and so a 404)."""
 
     def __init__(self, app: ASGIApp, *, document: Callable[[], dict[str, Any]]) -> None:
@@ -64,7 +64,9 @@ class FormatSuffix:
         return self._patterns
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+        # Every method: another than GET is then the 405 (naming GET) that the path's
+        # report gives it.
+        if scope["type"] == "http":
             path: str = scope["path"]
             for pattern, suffix in self._routes():
                 match = pattern.fullmatch(path)
