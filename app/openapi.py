@@ -128,6 +128,7 @@ def build(app: FastAPI) -> dict[str, Any]:
         _add_shared_answers(schema)
         _maps_by_additional_properties(schema)
         for path, method, operation in _operations(schema):
+            _parameters_without_null(operation)
             _complete_success_bodies(operation)
             if path.startswith(API_PREFIX + "/"):
                 _add_unavailable_answers(method, operation)
@@ -154,6 +155,23 @@ def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]
         for method in _METHODS
         if method in item
     ]
+
+
+def _parameters_without_null(operation: dict[str, Any]) -> None:
+    """A parameter's schema without the `null` FastAPI adds for an optional one: a query
+    parameter or header is absent or a string, never JSON null (`required: false` says it
+    may be left out), and generators would otherwise type it as three states."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        alternatives = schema.get("anyOf")
+        if not isinstance(alternatives, list) or {"type": "null"} not in alternatives:
+            continue
+        rest = [alternative for alternative in alternatives if alternative != {"type": "null"}]
+        del schema["anyOf"]
+        if len(rest) == 1:
+            schema.update({**rest[0], **schema})
+        else:
+            schema["anyOf"] = rest
 
 
 def _complete_success_bodies(operation: dict[str, Any]) -> None:
