@@ -101,27 +101,23 @@ TAGS = [
 ]
 
 
-def _api_router() -> APIRouter:
-    # Every route under it takes a key; the key check also refuses unknown query parameters.
-    api = APIRouter(prefix=API_PREFIX)
-    for router in (
-        roles_router,
-        capabilities_router,
-        initiatives_router,
-        components_router,
-        raci_router,
-        kpis_router,
-        reports_router,
-        rules_router,
-        settings_router,
-        waivers_router,
-        renames_router,
-        imports_router,
-        audit_router,
-        keys_router,
-    ):
-        api.include_router(router)
-    return api
+# Every route under API_PREFIX takes a key; the key check also refuses unknown query parameters.
+API_ROUTERS: tuple[APIRouter, ...] = (
+    roles_router,
+    capabilities_router,
+    initiatives_router,
+    components_router,
+    raci_router,
+    kpis_router,
+    reports_router,
+    rules_router,
+    settings_router,
+    waivers_router,
+    renames_router,
+    imports_router,
+    audit_router,
+    keys_router,
+)
 
 
 def _register_bootstrap_key(database: Database, settings: Settings) -> None:
@@ -224,7 +220,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             public=settings.metrics_public,
         )
     )
-    app.include_router(_api_router())
+    # Each with the prefix given here: FastAPI then builds a route once, when first routed,
+    # instead of again for every router it passes through.
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     # The read-only dashboard in the browser, and the CSS and images it loads (no CDN).
     app.include_router(dashboard_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
