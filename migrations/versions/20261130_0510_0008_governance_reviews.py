@@ -1,7 +1,8 @@
 """governance reviews
 
 A review per missed joint KPI (`review`), with the roles asked to decide it
-(`review_participant`). `open_kpi_id` is unique: one open review per KPI.
+(`review_participant`). `open_kpi_id` is unique: one open review per KPI. The rule
+GOVERNANCE_REVIEW_OVERDUE gets its setting row, as every rule has.
 
 Revision ID: 0008
 Revises: 0006
@@ -9,6 +10,7 @@ Create Date: 2026-11-30 05:10:00
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -17,6 +19,8 @@ revision: str = "0008"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+RULE = "GOVERNANCE_REVIEW_OVERDUE"
 
 
 def upgrade() -> None:
@@ -74,7 +78,33 @@ def upgrade() -> None:
     )
 
 
+    rule_setting = sa.table(
+        "rule_setting",
+        sa.column("code", sa.String),
+        sa.column("enabled", sa.Boolean),
+        sa.column("severity", sa.String),
+        sa.column("version", sa.Integer),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+    now = datetime.now(UTC)
+    op.bulk_insert(
+        rule_setting,
+        [
+            {
+                "code": RULE,
+                "enabled": True,
+                "severity": "high",
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ],
+    )
+
+
 def downgrade() -> None:
+    op.execute(sa.text("DELETE FROM rule_setting WHERE code = :code").bindparams(code=RULE))
     op.drop_index(op.f("ix_review_participant_role"), table_name="review_participant")
     op.drop_table("review_participant")
     op.drop_index(op.f("ix_review_due_on"), table_name="review")
