@@ -490,3 +490,25 @@ def test_the_due_days_come_from_the_settings(
             ),
         )
     assert [f.kpi for f in report.findings] == ["csat"]
+
+
+# --- roles renamed or merged -----------------------------------------------------------------
+
+
+def test_a_renamed_or_merged_role_is_carried_into_the_participants(
+    client: TestClient, admin: TestClient, open_review: str
+) -> None:
+    renamed = admin.post("/roles/CIO/rename", json={"code": "CTO"})
+    assert renamed.status_code == 200, renamed.text
+    review = client.get(f"/reviews/{open_review}")
+    assert review.json()["participants"] == ["CDO", "CMO", "CTO"]
+    assert review.headers["etag"] == '"2"'
+    merged = admin.post("/roles/CDO/merge", json={"into": "CMO"})
+    assert merged.status_code in (200, 204), merged.text
+    assert client.get(f"/reviews/{open_review}").json()["participants"] == ["CMO", "CTO"]
+    audit = client.get("/audit", params={"resource_type": "review"}).json()["items"]
+    assert [(e["action"], e["after"]["participants"]) for e in audit] == [
+        ("create", ["CDO", "CIO", "CMO"]),
+        ("update", ["CDO", "CMO", "CTO"]),
+        ("update", ["CMO", "CTO"]),
+    ]
