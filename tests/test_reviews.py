@@ -512,3 +512,23 @@ def test_a_renamed_or_merged_role_is_carried_into_the_participants(
         ("update", ["CDO", "CMO", "CTO"]),
         ("update", ["CMO", "CTO"]),
     ]
+
+
+def test_an_import_opens_many_reviews_at_once_with_distinct_keys(
+    client: TestClient, portfolio: None
+) -> None:
+    long = "k" * 60  # keys cut to the same 48 characters still get keys of their own
+    keys = [f"kpi-{n:02d}" for n in range(30)] + [f"{long}-a", f"{long}-b"]
+    document = {
+        "kpis": [kpi_body(key) for key in keys],
+        "measurements": {key: [{"value": OFF, "measured_at": moment(1)}] for key in keys},
+    }
+    assert client.post("/imports", json=document).status_code == 200
+    items = client.get("/reviews", params={"limit": 100}).json()["items"]
+    assert sorted(r["kpi"] for r in items) == sorted(keys)
+    review_keys = {r["key"] for r in items}
+    assert len(review_keys) == len(keys)
+    assert all(len(key) <= 64 for key in review_keys)
+    assert {f"{'k' * 48}-{TODAY.isoformat()}", f"{'k' * 48}-{TODAY.isoformat()}-2"} <= review_keys
+    for key in review_keys:
+        assert client.get(f"/reviews/{key}").status_code == 200

@@ -37,7 +37,7 @@ from app.settings.service import current as current_settings
 # A review's key is "<kpi key>-<day opened>" (and "-2", "-3"... on a day that opened more);
 # the KPI's key is cut so that the whole stays within the 64 characters of a key.
 _KPI_KEY_PART = 48
-_MAX_SUFFIX_TRIES = 20
+_MAX_KEY_TRIES = 20
 
 
 @dataclass(frozen=True)
@@ -193,40 +193,82 @@ def open_reviews(session: Session, kpi_ids: Collection[int], today: date) -> lis
     due_on = today + timedelta(days=current_settings(session).review_due_days)
     # A check run for a later day (catching up, or a test) dates the review that day.
     opened_at = max(utcnow(), datetime.combine(today, time.min, tzinfo=UTC))
+    stems = {kpi_id: _stem(keys[kpi_id], opened_at) for kpi_id in todo}
+    taken = set(
+        session.scalars(
+            select(Review.key).where(
+                or_(Review.kpi_id.in_(todo), Review.key.in_(set(stems.values())))
+            )
+        )
+    )
+    reviews = [
+        _review(kpi_id, _free_key(stems[kpi_id], taken), participants[kpi_id], opened_at, due_on)
+        for kpi_id in todo
+    ]
+    try:
+        # All at once (an import may put hundreds of KPIs off track); should a concurrent
+        # transaction have opened one or taken a key, one at a time instead.
+        with session.begin_nested():
+            session.add_all(reviews)
+            session.flush()
+        return reviews
+    except IntegrityError:
+        pass
     opened: list[Review] = []
     for kpi_id in todo:
-        review = _insert(session, kpi_id, keys[kpi_id], participants[kpi_id], opened_at, due_on)
+        review = _insert_one(
+            session, kpi_id, stems[kpi_id], participants[kpi_id], opened_at, due_on
+        )
         if review is not None:
             opened.append(review)
     return opened
 
 
-def _insert(
+def _stem(kpi_key: str, opened_at: datetime) -> str:
+    return f"{kpi_key[:_KPI_KEY_PART].rstrip('.-_')}-{opened_at.date().isoformat()}"
+
+
+def _free_key(stem: str, taken: set[str]) -> str:
+    """`stem`, or `stem-2`, `stem-3`...: the first not in `taken` (which it then joins)."""
+    key = stem
+    suffix = 1
+    while key in taken:
+        suffix += 1
+        key = f"{stem}-{suffix}"
+    taken.add(key)
+    return key
+
+
+def _review(
+    kpi_id: int, key: str, participants: list[str], opened_at: datetime, due_on: date
+) -> Review:
+    return Review(
+        key=key,
+        kpi_id=kpi_id,
+        open_kpi_id=kpi_id,
+        opened_at=opened_at,
+        due_on=due_on,
+        state="open",
+        participant_rows=[ReviewParticipant(role=role) for role in participants],
+    )
+
+
+def _insert_one(
     session: Session,
     kpi_id: int,
-    kpi_key: str,
+    stem: str,
     participants: list[str],
     opened_at: datetime,
     due_on: date,
 ) -> Review | None:
     """Insert one open review under the first free key; None when one is open already."""
-    stem = f"{kpi_key[:_KPI_KEY_PART].rstrip('.-_')}-{opened_at.date().isoformat()}"
     taken = set(
         session.scalars(
             select(Review.key).where(or_(Review.key == stem, Review.key.startswith(f"{stem}-")))
         )
     )
-    candidates = [stem, *(f"{stem}-{n}" for n in range(2, 2 + _MAX_SUFFIX_TRIES))]
-    for key in (candidate for candidate in candidates if candidate not in taken):
-        review = Review(
-            key=key,
-            kpi_id=kpi_id,
-            open_kpi_id=kpi_id,
-            opened_at=opened_at,
-            due_on=due_on,
-            state="open",
-            participant_rows=[ReviewParticipant(role=role) for role in participants],
-        )
+    for _ in range(_MAX_KEY_TRIES):
+        review = _review(kpi_id, _free_key(stem, taken), participants, opened_at, due_on)
         try:
             with session.begin_nested():
                 session.add(review)
