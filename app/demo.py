@@ -35,8 +35,8 @@ DEMO_RESOURCES = ("kpi", "initiative", "capability")
 
 
 def remove_demo(session: Session) -> dict[str, list[str]]:
-    """Take the demo out again: the KPIs (with their measurements), initiatives (with their
-    components and cells) and capabilities that the demo created, as the audit trail tells
+    """Take the demo out again: the KPIs (with their measurements and reviews), initiatives
+    (with their components and cells) and capabilities that the demo created, as the audit trail tells
     (created by the `demo` actor) and that are still there. Rows anybody else created, even
     with a key the demo also uses, are left alone.
 
