@@ -35,10 +35,10 @@ DEMO_RESOURCES = ("kpi", "initiative", "capability")
 
 
 def remove_demo(session: Session) -> dict[str, list[str]]:
-    """Take the demo out again: the KPIs (with their measurements), initiatives (with their
-    components and cells) and capabilities that the demo created, as the audit trail tells
-    (created by the `demo` actor) and that are still there. Rows anybody else created, even
-    with a key the demo also uses, are left alone.
+    """Take the demo out again: the KPIs (with their measurements and reviews), initiatives
+    (with their components and cells) and capabilities that the demo created, as the audit
+    trail tells (created by the `demo` actor) and that are still there. Rows anybody else
+    created, even with a key the demo also uses, are left alone.
 
     Each goes through its domain's delete, so that the audit trail records it; a demo row
     that something of the user still refers to (a KPI of theirs serving a demo initiative)

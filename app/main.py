@@ -1,5 +1,7 @@
 """The ASGI application: `app.main:app` for uvicorn or gunicorn."""
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -41,6 +43,8 @@ from app.observability.middleware import ObservabilityMiddleware
 from app.raci.router import router as raci_router
 from app.renames.router import router as renames_router
 from app.reports.router import router as reports_router
+from app.reviews.checks import check_periodically
+from app.reviews.router import router as reviews_router
 from app.roles.router import router as roles_router
 from app.rules.router import router as rules_router
 from app.settings.router import router as settings_router
@@ -57,7 +61,7 @@ A portfolio holds **initiatives** made of **components**; for every component ea
 **role** may hold one RACI **cell**. **Capabilities** recognise the same kind of work across
 initiatives and name the role agreed to own it. **KPIs**, owned by one or more roles, receive
 **measurements**. The **reports** tell what is unowned, what overlaps, where one side works
-alone and which KPIs are off track.
+alone and which KPIs are off track. A joint KPI that falls off track opens a governance **review**.
 
 Every call needs `Authorization: Bearer <key>`: press **Authorize** and paste a key
 (`raci keys create NAME --scope write` prints one). Without one, or with a wrong one, the
@@ -94,6 +98,10 @@ TAGS = [
         "name": "waivers",
         "description": "Findings accepted knowingly, with the rationale: left out of the reports.",
     },
+    {
+        "name": "reviews",
+        "description": "Governance reviews, opened when a joint KPI falls off track.",
+    },
     {"name": "imports", "description": "Whole-portfolio pushes from PMO tools, all or nothing."},
     {"name": "audit", "description": "Who changed what, when: a change feed."},
     {"name": "keys", "description": "API keys (admin scope)."},
@@ -113,6 +121,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     rules_router,
     settings_router,
     waivers_router,
+    reviews_router,
     renames_router,
     imports_router,
     audit_router,
@@ -158,7 +167,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_if_unconfigured(settings.log_level, settings.log_json)
         _register_bootstrap_key(app.state.database, settings)
+        checker = (
+            asyncio.create_task(
+                check_periodically(app.state.database, settings.review_check_seconds)
+            )
+            if settings.review_check_seconds > 0
+            else None
+        )
         yield
+        if checker is not None:
+            checker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checker
         if database is None:
             app.state.database.dispose()
 

@@ -9,6 +9,7 @@ from app.idempotency.models import IdempotencyRecord
 from app.initiatives.models import Initiative, InitiativeTag
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
+from app.reviews.models import Review, ReviewParticipant
 from app.roles.models import Role
 from app.rules.models import RuleSetting
 from app.settings.models import ServiceSettings
@@ -28,6 +29,8 @@ __all__ = [
     "KpiOwner",
     "Measurement",
     "RaciCell",
+    "Review",
+    "ReviewParticipant",
     "RevokedSecret",
     "Role",
     "RuleSetting",

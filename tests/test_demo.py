@@ -58,3 +58,23 @@ def test_demo_with_a_bad_database_url_is_one_line(monkeypatch: pytest.MonkeyPatc
     result = CliRunner().invoke(cli, ["demo"])
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+
+
+def test_the_demo_opens_a_governance_review_of_its_joint_kpi_off_track(
+    monkeypatch: pytest.MonkeyPatch, database: Database, database_url: str, client: TestClient
+) -> None:
+    demo(monkeypatch, database_url)
+    (review,) = client.get("/reviews").json()["items"]
+    # csat, owned by CMO and CIO, serves the chatbot (sponsor CMO) and customer-360 (CDO).
+    assert (review["kpi"], review["state"]) == ("csat", "open")
+    assert review["participants"] == ["CDO", "CIO", "CMO"]
+    overdue = client.get(
+        "/reports/findings",
+        params={"rule": "GOVERNANCE_REVIEW_OVERDUE", "as_of": review["due_on"]},
+    ).json()["findings"]
+    assert overdue == []  # due, not yet overdue
+    demo(monkeypatch, database_url)  # loaded again: still the one review
+    assert len(client.get("/reviews").json()["items"]) == 1
+    removed = CliRunner().invoke(cli, ["demo", "--remove"])
+    assert removed.exit_code == 0, removed.output
+    assert client.get("/reviews").json()["items"] == []

@@ -19,6 +19,7 @@ DEFAULTS = {
     "OWNER_DRIFT": "low",
     "NO_JOINT_KPI": "medium",
     "KPI_OFF_TRACK": "medium",
+    "GOVERNANCE_REVIEW_OVERDUE": "high",
 }
 
 

@@ -30,6 +30,7 @@ from app.db.changes import Fields, ResourceType
 from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
 from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
+from app.reviews.models import REVIEW_FIELDS, Review, ReviewParticipant
 from app.roles.models import ROLE_FIELDS, Role
 from app.rules.models import RuleSetting
 from app.settings.models import SETTINGS_FIELDS, ServiceSettings
@@ -150,7 +151,10 @@ SPECS: dict[str, ResourceSpec] = {
                     (Initiative, Initiative.id == KpiInitiative.initiative_id),
                 ),
             },
-            cascades=(Cascade("measurement", Measurement.kpi_id),),
+            cascades=(
+                Cascade("measurement", Measurement.kpi_id),
+                Cascade("review", Review.kpi_id),
+            ),
         ),
         ResourceSpec(
             "measurement",
@@ -172,6 +176,18 @@ SPECS: dict[str, ResourceSpec] = {
             ServiceSettings,
             _columns(ServiceSettings, ("scope", *SETTINGS_FIELDS)),
             ("scope",),
+        ),
+        ResourceSpec(
+            "review",
+            Review,
+            {"key": Review.key, "kpi": Kpi.key, **_columns(Review, REVIEW_FIELDS)},
+            ("key",),
+            joins=((Kpi, Kpi.id == Review.kpi_id),),
+            lists={
+                "participants": ListField(
+                    ReviewParticipant, ReviewParticipant.review_id, ReviewParticipant.role
+                )
+            },
         ),
         ResourceSpec("waiver", Waiver, _columns(Waiver, ("key", *WAIVER_FIELDS)), ("key",)),
         # Never the secret's hash: a key is its name and scope.

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     metrics_findings_max_age_seconds: float = Field(default=30.0, ge=0)
     # On SIGTERM, in-flight requests get this long to finish before they are cut.
     shutdown_timeout_seconds: int = Field(default=30, ge=1)
+    # How often `raci serve` looks for joint KPIs whose target date passed unmet, to open
+    # their governance reviews (seconds; 0 switches the check off).
+    review_check_seconds: float = Field(default=3600.0, ge=0)
 
     @field_validator("bootstrap_admin_key")
     @classmethod

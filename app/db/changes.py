@@ -25,6 +25,7 @@ ResourceType = Literal[
     "api_key",
     "waiver",
     "settings",
+    "review",
 ]
 RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
 ACTIONS: tuple[str, ...] = get_args(AuditAction)

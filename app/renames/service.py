@@ -11,7 +11,7 @@ from the public states before and after (app.audit.recorder.load_states):
   key for the time before, and a change feed keyed by address stays exact; history already
   written is never rewritten;
 - resources that merely refer to it (a sponsor, KPI owners and initiatives, an agreed
-  owner, waivers) get an `update` entry.
+  owner, waivers, the participants of governance reviews) get an `update` entry.
 
 Renamed and updated rows get a new version and `updated_at`. The old key answers 404
 afterwards: there is no alias.
@@ -40,6 +40,7 @@ from app.db.dialect import lock_transaction
 from app.initiatives.models import Initiative
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
 from app.raci.models import RaciCell
+from app.reviews.models import Review, ReviewParticipant
 from app.roles.models import Role
 from app.waivers.models import Waiver
 
@@ -55,6 +56,8 @@ KPI = table_of(Kpi)
 KPI_OWNER = table_of(KpiOwner)
 KPI_INITIATIVE = table_of(KpiInitiative)
 WAIVER = table_of(Waiver)
+REVIEW = table_of(Review)
+REVIEW_PARTICIPANT = table_of(ReviewParticipant)
 
 
 @dataclass
@@ -105,6 +108,7 @@ _KEY_OF: dict[str, Callable[[dict[str, Any]], str]] = {
     "kpi": _by_key,
     "capability": _by_key,
     "waiver": _by_key,
+    "review": _by_key,
 }
 
 
@@ -195,6 +199,7 @@ def _role_references(
     connection: Connection, audit: _Audit, code: str
 ) -> list[tuple[ResourceType, dict[Identity, Any]]]:
     """The before-states of what refers to role `code` (not its cells)."""
+    reviews = select(REVIEW_PARTICIPANT.c.review_id).where(REVIEW_PARTICIPANT.c.role == code)
     return [
         (
             "initiative",
@@ -216,12 +221,13 @@ def _role_references(
                 _ids(connection, select(CAPABILITY.c.id).where(CAPABILITY.c.agreed_owner == code)),
             ),
         ),
+        ("review", audit.states("review", _ids(connection, reviews))),
     ]
 
 
 def _repoint_role(connection: Connection, code: str, into: str, now: datetime) -> None:
-    """Sponsors, KPI owners and agreed owners naming `code` name `into` instead (a KPI owned
-    by both keeps one owner row)."""
+    """Sponsors, KPI owners, agreed owners and review participants naming `code` name `into`
+    instead (a KPI owned by both, a review asking both, keeps one row)."""
     connection.execute(
         update(INITIATIVE)
         .where(INITIATIVE.c.sponsor == code)
@@ -238,6 +244,20 @@ def _repoint_role(connection: Connection, code: str, into: str, now: datetime) -
         update(CAPABILITY)
         .where(CAPABILITY.c.agreed_owner == code)
         .values(agreed_owner=into, **_bump(CAPABILITY, now))
+    )
+    asked = select(REVIEW_PARTICIPANT.c.review_id).where(REVIEW_PARTICIPANT.c.role == code)
+    connection.execute(
+        update(REVIEW).where(REVIEW.c.id.in_(asked.scalar_subquery())).values(**_bump(REVIEW, now))
+    )
+    asked_both = select(REVIEW_PARTICIPANT.c.review_id).where(REVIEW_PARTICIPANT.c.role == into)
+    connection.execute(
+        delete(REVIEW_PARTICIPANT).where(
+            REVIEW_PARTICIPANT.c.role == code,
+            REVIEW_PARTICIPANT.c.review_id.in_(asked_both.scalar_subquery()),
+        )
+    )
+    connection.execute(
+        update(REVIEW_PARTICIPANT).where(REVIEW_PARTICIPANT.c.role == code).values(role=into)
     )
 
 

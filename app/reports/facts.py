@@ -23,6 +23,7 @@ from app.kpis.measurements import latest_measurements
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
 from app.kpis.status import KpiStatus, KpiTargets, kpi_status
 from app.raci.models import RaciCell
+from app.reviews.models import Review, ReviewParticipant
 
 ROLE_SEPARATOR = ","  # role codes never contain one
 
@@ -102,6 +103,17 @@ class KpiFacts:
     latest_value: float | None
     latest_at: datetime | None
     status: KpiStatus
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueReview:
+    """An open governance review whose `due_on` is before the scope's date."""
+
+    key: str
+    kpi: str
+    kpi_name: str
+    due_on: date
+    participants: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,3 +378,26 @@ def kpi_facts(session: Session, scope: ReportScope) -> list[KpiFacts]:
             )
         )
     return facts
+
+
+def overdue_reviews(session: Session, scope: ReportScope) -> list[OverdueReview]:
+    """Every governance review still open with `due_on` before `scope.as_of`, with its KPI
+    and participants: one query."""
+    participants = (
+        select(
+            ReviewParticipant.review_id.label("review_id"),
+            func.aggregate_strings(ReviewParticipant.role, ROLE_SEPARATOR).label("roles"),
+        )
+        .group_by(ReviewParticipant.review_id)
+        .subquery("participants")
+    )
+    stmt = (
+        select(Review.key, Kpi.key, Kpi.name, Review.due_on, participants.c.roles)
+        .join(Kpi, Kpi.id == Review.kpi_id)
+        .outerjoin(participants, participants.c.review_id == Review.id)
+        .where(Review.state == "open", Review.due_on < scope.as_of)
+    )
+    return [
+        OverdueReview(key, kpi, kpi_name, due_on, _split(roles))
+        for key, kpi, kpi_name, due_on, roles in session.execute(stmt)
+    ]

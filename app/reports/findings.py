@@ -247,6 +247,21 @@ def kpis_off_track(facts: PortfolioFacts) -> Iterator[Finding]:
         )
 
 
+def governance_reviews_overdue(facts: PortfolioFacts) -> Iterator[Finding]:
+    for r in facts.overdue_reviews:
+        yield Finding(
+            "GOVERNANCE_REVIEW_OVERDUE",
+            None,
+            None,
+            None,
+            r.kpi,
+            r.participants,
+            f"The governance review '{r.key}' of KPI '{r.kpi_name}' was due on "
+            f"{r.due_on.isoformat()} and is still open; {_names(r.participants) or 'an admin'} "
+            "should decide it: keep the model, or change the owner, the model or the target.",
+        )
+
+
 @dataclass(frozen=True)
 class RuleCheck:
     code: RuleCode
@@ -266,6 +281,7 @@ CHECKS: tuple[RuleCheck, ...] = (
     RuleCheck("OWNER_DRIFT", True, owner_drift),
     RuleCheck("NO_JOINT_KPI", True, no_joint_kpi),
     RuleCheck("KPI_OFF_TRACK", False, kpis_off_track),
+    RuleCheck("GOVERNANCE_REVIEW_OVERDUE", False, governance_reviews_overdue),
 )
 
 

@@ -11,10 +11,12 @@ from app.reports.facts import (
     ComponentPass,
     InitiativeFacts,
     KpiFacts,
+    OverdueReview,
     ReportScope,
     component_pass,
     initiative_facts,
     kpi_facts,
+    overdue_reviews,
 )
 
 
@@ -42,6 +44,10 @@ class PortfolioFacts:
     @cached_property
     def kpis(self) -> list[KpiFacts]:
         return kpi_facts(self.session, self.scope)
+
+    @cached_property
+    def overdue_reviews(self) -> list[OverdueReview]:
+        return overdue_reviews(self.session, self.scope)
 
     @property
     def roles_by_initiative(self) -> dict[str, tuple[str, set[str]]]:

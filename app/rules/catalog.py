@@ -21,6 +21,7 @@ RuleCode = Literal[
     "OWNER_DRIFT",
     "NO_JOINT_KPI",
     "KPI_OFF_TRACK",
+    "GOVERNANCE_REVIEW_OVERDUE",
 ]
 
 
@@ -94,6 +95,14 @@ CATALOG: tuple[Rule, ...] = (
         "KPI off track",
         "A KPI whose latest measurement is behind plan (or whose target date passed "
         "unmet): its owners should review the plan.",
+    ),
+    Rule(
+        "GOVERNANCE_REVIEW_OVERDUE",
+        "high",
+        "Governance review overdue",
+        "A governance review, opened when a joint KPI fell off track, still undecided after "
+        "its due date: the leaders have not yet said whether the governance model should "
+        "change.",
     ),
 )
 
