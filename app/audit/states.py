@@ -1,8 +1,8 @@
 """The public state of every audited resource, and how to read it set-based.
 
 A resource's state is what the API shows of it (a role's code, name and description; an
-initiative's fields and tags; a cell's initiative, component, role, letters and
-rationale), never an internal id or a secret. The audit trail compares states before and
+initiative's fields and tags; a cell's initiative, component, role, letters, rationale and
+agreement), never an internal id or a secret. The audit trail compares states before and
 after a transaction (app.audit.recorder) and `?at=` rebuilds matrices from them.
 """
 
@@ -129,6 +129,10 @@ SPECS: dict[str, ResourceSpec] = {
                 "role": RaciCell.role,
                 "raci": RaciCell.raci,
                 "rationale": RaciCell.rationale,
+                "agreement": RaciCell.agreement,
+                "agreement_by": RaciCell.agreement_by,
+                "agreement_at": RaciCell.agreement_at,
+                "agreement_comment": RaciCell.agreement_comment,
             },
             ("initiative", "component", "role"),
             joins=(

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.states import Identity, load_states
+from app.auth.models import ApiKeyRole
 from app.capabilities.models import Capability
 from app.components.models import Component
 from app.core.errors import Conflict, NotFound, Unprocessable
@@ -39,7 +40,7 @@ from app.db.changes import AuditRecord, ResourceType, change, record
 from app.db.dialect import lock_transaction
 from app.initiatives.models import Initiative
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
-from app.raci.models import RaciCell
+from app.raci.models import PROPOSED, RaciCell
 from app.roles.models import Role
 from app.waivers.models import Waiver
 
@@ -55,6 +56,7 @@ KPI = table_of(Kpi)
 KPI_OWNER = table_of(KpiOwner)
 KPI_INITIATIVE = table_of(KpiInitiative)
 WAIVER = table_of(Waiver)
+KEY_ROLE = table_of(ApiKeyRole)
 
 
 @dataclass
@@ -220,8 +222,8 @@ def _role_references(
 
 
 def _repoint_role(connection: Connection, code: str, into: str, now: datetime) -> None:
-    """Sponsors, KPI owners and agreed owners naming `code` name `into` instead (a KPI owned
-    by both keeps one owner row)."""
+    """Sponsors, KPI owners, agreed owners and the keys acting for `code` name `into` instead
+    (a KPI owned by both keeps one owner row, a key acting for both one role row)."""
     connection.execute(
         update(INITIATIVE)
         .where(INITIATIVE.c.sponsor == code)
@@ -234,6 +236,12 @@ def _repoint_role(connection: Connection, code: str, into: str, now: datetime) -
         delete(KPI_OWNER).where(KPI_OWNER.c.role == code, KPI_OWNER.c.kpi_id.in_(both))
     )
     connection.execute(update(KPI_OWNER).where(KPI_OWNER.c.role == code).values(role=into))
+    # A key acting for both roles keeps one row; keys act for the new code from now on.
+    acting = select(KEY_ROLE.c.api_key_id).where(KEY_ROLE.c.role == into).scalar_subquery()
+    connection.execute(
+        delete(KEY_ROLE).where(KEY_ROLE.c.role == code, KEY_ROLE.c.api_key_id.in_(acting))
+    )
+    connection.execute(update(KEY_ROLE).where(KEY_ROLE.c.role == code).values(role=into))
     connection.execute(
         update(CAPABILITY)
         .where(CAPABILITY.c.agreed_owner == code)
@@ -245,7 +253,8 @@ def merge_role(session: Session, code: str, into: str, if_match: IfMatch) -> Non
     """Move everything of role `code` to role `into`, then remove `code`.
 
     Where both hold a cell on a component, `into` keeps one cell holding the letters of both
-    (A and R make AR; its rationale is kept, or `code`'s if it had none). 404 for an unknown
+    (A and R make AR; its rationale is kept, or `code`'s if it had none); when that changes
+    the kept cell's letters, its agreement is `proposed` again. 404 for an unknown
     role `code`; 422 when `into` is `code` or no role; 409 when joined letters are not a value
     a cell can hold; 412 for a stale If-Match (on `code`).
     """
@@ -279,12 +288,28 @@ def merge_role(session: Session, code: str, into: str, if_match: IfMatch) -> Non
     try:
         with session.begin_nested():
             if joined:
-                connection.execute(
-                    update(CELL)
-                    .where(CELL.c.component_id == bindparam("cid"), CELL.c.role == into)
-                    .values(raci=bindparam("raci"), rationale=bindparam("why"), **_bump(CELL, now)),
-                    [{"cid": cid, "raci": raci, "why": why} for cid, (raci, why) in joined.items()],
-                )
+                # Joined letters that differ from the kept cell's re-open its agreement.
+                reopened = {cid for cid, (raci, _) in joined.items() if raci != theirs[cid][0]}
+                for cids, extra in (
+                    (reopened, {**PROPOSED, "letters_set_at": now}),
+                    (set(joined) - reopened, {}),
+                ):
+                    if not cids:
+                        continue
+                    connection.execute(
+                        update(CELL)
+                        .where(CELL.c.component_id == bindparam("cid"), CELL.c.role == into)
+                        .values(
+                            raci=bindparam("raci"),
+                            rationale=bindparam("why"),
+                            **extra,
+                            **_bump(CELL, now),
+                        ),
+                        [
+                            {"cid": cid, "raci": joined[cid][0], "why": joined[cid][1]}
+                            for cid in cids
+                        ],
+                    )
                 connection.execute(
                     delete(CELL).where(CELL.c.role == code, CELL.c.component_id.in_(list(joined)))
                 )

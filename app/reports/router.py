@@ -344,8 +344,8 @@ def get_role_workload(
             "content": {
                 CSV_MEDIA_TYPE: {
                     "schema": {"type": "string"},
-                    "example": "initiative,component,name,CIO,CMO\r\n"
-                    "support-chatbot,nlu,NLU engine,AR,C\r\n",
+                    "example": "initiative,component,name,CIO,CMO,agreement\r\n"
+                    "support-chatbot,nlu,NLU engine,AR,C,proposed: CMO\r\n",
                 },
                 XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
             },
@@ -378,7 +378,9 @@ def get_raci_matrix(
     component (by key) and a column per role (by code). 404 for an unknown initiative.
 
     The CSV has the columns `initiative`, `component`, `name`, `group` (when a component has
-    one) and one per role, cells as letter sets (`AR`, `CI`); `format=xlsx` gives the same
+    one), one per role, cells as letter sets (`AR`, `CI`), and last `agreement`: `agreed`
+    when every cell of the row is, else the undecided roles by state (`disputed: CMO;
+    proposed: CDO, CIO`); a sheet import ignores that column. `format=xlsx` gives the same
     as a workbook with the heat-map colours. Both import back unchanged with
     `POST /initiatives/{key}/raci/import`."""
     all_roles = roles == "all"
@@ -395,20 +397,34 @@ def get_raci_matrix(
             headers={"Content-Disposition": f'attachment; filename="{key}-raci.xlsx"'},
         )
     if output_format == "csv":
-        header = ("initiative", "component", "name", *(["group"] if grouped else []), *matrix.roles)
+        header = (
+            "initiative",
+            "component",
+            "name",
+            *(["group"] if grouped else []),
+            *matrix.roles,
+            "agreement",
+        )
 
         def rows() -> Iterator[list[object]]:
             for row in matrix.rows:
                 cells = (row.cells.get(role) for role in matrix.roles)
                 group = [row.group] if grouped else []
-                yield [matrix.initiative, row.component, row.name, *group, *cells]
+                summary = row.agreement_summary()
+                yield [matrix.initiative, row.component, row.name, *group, *cells, summary]
 
         return csv_response(header, rows(), f"{key}-raci.csv")
     return RaciMatrixRead(
         initiative=matrix.initiative,
         roles=matrix.roles,
         rows=[
-            MatrixRowRead(component=r.component, name=r.name, group=r.group, cells=r.cells)
+            MatrixRowRead(
+                component=r.component,
+                name=r.name,
+                group=r.group,
+                cells=r.cells,
+                agreements=r.agreements,
+            )
             for r in matrix.rows
         ],
     )

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.identifiers import RaciValue
+from app.raci.schemas import AgreementState
 from app.rules.catalog import RuleCode, Severity
 
 
@@ -74,6 +75,11 @@ class MatrixRowRead(BaseModel):
     name: str
     group: str | None = None
     cells: dict[str, RaciValue] = Field(examples=[{"CIO": "AR", "CMO": "CI"}])
+    agreements: dict[str, AgreementState] = Field(
+        default_factory=dict,
+        description="Each cell's agreement state, by role code.",
+        examples=[{"CIO": "agreed", "CMO": "proposed"}],
+    )
 
 
 class RaciMatrixRead(BaseModel):
