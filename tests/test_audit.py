@@ -265,6 +265,10 @@ def test_a_nested_put_records_the_initiative_its_components_and_cells(
         "role": "CIO",
         "raci": "AR",
         "rationale": None,
+        "agreement": "proposed",
+        "agreement_by": None,
+        "agreement_at": None,
+        "agreement_comment": None,
     }
     # Tag rows are part of the initiative's entry, never entries of their own.
     assert {e["resource_type"] for e in entries} == {"initiative", "component", "raci_cell"}

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.auth.models import ApiKey
+from app.auth.models import ApiKey, ApiKeyRole
 from app.capabilities.models import CAPABILITY_FIELDS, Capability
 from app.components.models import COMPONENT_FIELDS, Component
 from app.core.jsonable import jsonable
@@ -178,8 +178,14 @@ SPECS: dict[str, ResourceSpec] = {
             ("scope",),
         ),
         ResourceSpec("waiver", Waiver, _columns(Waiver, ("key", *WAIVER_FIELDS)), ("key",)),
-        # Never the secret's hash: a key is its name and scope.
-        ResourceSpec("api_key", ApiKey, _columns(ApiKey, ("name", "scope")), ("name",)),
+        # Never the secret's hash: a key is its name, scope and the roles it acts for.
+        ResourceSpec(
+            "api_key",
+            ApiKey,
+            _columns(ApiKey, ("name", "scope")),
+            ("name",),
+            lists={"acts_for": ListField(ApiKeyRole, ApiKeyRole.api_key_id, ApiKeyRole.role)},
+        ),
     )
 }
 

@@ -107,6 +107,7 @@ _KEY_OF: dict[str, Callable[[dict[str, Any]], str]] = {
     "kpi": _by_key,
     "capability": _by_key,
     "waiver": _by_key,
+    "api_key": lambda state: str(state["name"]),
 }
 
 
@@ -216,6 +217,13 @@ def _role_references(
             audit.states(
                 "capability",
                 _ids(connection, select(CAPABILITY.c.id).where(CAPABILITY.c.agreed_owner == code)),
+            ),
+        ),
+        (
+            "api_key",
+            audit.states(
+                "api_key",
+                _ids(connection, select(KEY_ROLE.c.api_key_id).where(KEY_ROLE.c.role == code)),
             ),
         ),
     ]

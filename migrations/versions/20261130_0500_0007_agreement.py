@@ -4,6 +4,7 @@ Each RACI cell carries its agreement (proposed, agreed, disputed; who decided, w
 and when its letters were last set; API keys may act for roles (api_key_role).
 
 Cells that exist already are proposed, their letters set when the cell was last updated.
+The three agreement rules get their settings, as every rule has.
 
 Revision ID: 0007
 Revises: 0006
@@ -11,6 +12,7 @@ Create Date: 2026-11-30 05:00:00
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,6 +21,8 @@ revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+_RULES = [("DISPUTED_CELL", "high"), ("UNAGREED_CELL", "low"), ("STALE_AGREEMENT", "low")]
 
 
 def upgrade() -> None:
@@ -55,9 +59,38 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("api_key_id", "role", name=op.f("pk_api_key_role")),
     )
     op.create_index(op.f("ix_api_key_role_role"), "api_key_role", ["role"], unique=False)
+    rule_setting = sa.table(
+        "rule_setting",
+        sa.column("code", sa.String),
+        sa.column("enabled", sa.Boolean),
+        sa.column("severity", sa.String),
+        sa.column("version", sa.Integer),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+    now = datetime.now(UTC)
+    op.bulk_insert(
+        rule_setting,
+        [
+            {
+                "code": code,
+                "enabled": True,
+                "severity": severity,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for code, severity in _RULES
+        ],
+    )
 
 
 def downgrade() -> None:
+    op.execute(
+        "DELETE FROM rule_setting WHERE code IN ("
+        + ", ".join(f"'{code}'" for code, _ in _RULES)
+        + ")"
+    )
     op.drop_index(op.f("ix_api_key_role_role"), table_name="api_key_role")
     op.drop_table("api_key_role")
     with op.batch_alter_table("raci_cell") as batch:
