@@ -392,6 +392,18 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def agreement_cutoffs(session: Session, as_of: date) -> tuple[datetime, datetime]:
+    """(unagreed_before, stale_before) as of `as_of`, from `/settings`: a cell proposed with
+    letters set before the first is past its grace period; an agreement made before the
+    second is to re-confirm."""
+    settings = current_settings(session)
+    # Letters set during day `as_of - grace` have waited `grace` days by `as_of`.
+    unagreed_before = _start_of(as_of - timedelta(days=settings.agreement_grace_days - 1))
+    # Agreed during day `as_of - reconfirm`: exactly `reconfirm` days ago, not yet older.
+    stale_before = _start_of(as_of - timedelta(days=settings.reconfirm_days))
+    return unagreed_before, stale_before
+
+
 def agreement_facts(session: Session, scope: ReportScope) -> list[CellAgreementFacts]:
     """The cells of counted initiatives that DISPUTED_CELL, UNAGREED_CELL or STALE_AGREEMENT
     report, in one query, with the periods of `/settings` measured to `scope.as_of`:
@@ -402,10 +414,7 @@ def agreement_facts(session: Session, scope: ReportScope) -> list[CellAgreementF
 
     The cells' current agreements are read (no history): `as_of` moves the day the periods
     are measured to, as it moves the day a KPI's status is computed for."""
-    settings = current_settings(session)
-    # Letters set during day `as_of - grace` have waited `grace` days by `as_of`.
-    unagreed_before = _start_of(scope.as_of - timedelta(days=settings.agreement_grace_days - 1))
-    stale_before = _start_of(scope.as_of - timedelta(days=settings.reconfirm_days))
+    unagreed_before, stale_before = agreement_cutoffs(session, scope.as_of)
     stmt = (
         select(
             Initiative.key,

@@ -19,13 +19,17 @@ from app.core.csv_answers import (
 from app.core.http import ONE_PROBLEMS, READ_PROBLEMS, KeyPath, problems
 from app.core.identifiers import IsoDate, Key, RoleCode, Timestamp, upper_if_str
 from app.core.jsonable import jsonable
+from app.db.base import utcnow
 from app.deps import ExpensiveReport, ReadKey, SessionDep
+from app.reports.agreements import agreements_report
 from app.reports.findings import FindingsQuery, FindingsReport, findings_report
 from app.reports.matrix import as_sheet, raci_matrix, raci_matrix_at
 from app.reports.schemas import (
+    AgreementsReportRead,
     FindingsReportRead,
     MatrixRowRead,
     RaciMatrixRead,
+    RoleAgreementsRead,
     RoleWorkloadRead,
     WorkloadRead,
 )
@@ -329,6 +333,87 @@ def get_role_workload(
             )
             for w in workload
         ]
+    )
+
+
+AGREEMENTS_CSV_HEADER = (
+    "initiative",
+    "role",
+    "agreed",
+    "proposed",
+    "disputed",
+    "stale",
+    "overdue",
+)
+
+
+@router.get(
+    "/reports/agreements",
+    tags=["reports"],
+    summary="Agreements per initiative and role",
+    response_model=AgreementsReportRead,
+    responses={
+        **csv_documented(
+            "One row per initiative and role, as JSON or CSV.",
+            "initiative,role,agreed,proposed,disputed,stale,overdue\r\n"
+            "support-chatbot,CIO,1,1,0,0,1\r\n",
+        ),
+        **problems(*READ_PROBLEMS, 404),
+    },
+)
+def get_agreements_report(
+    session: SessionDep,
+    _: ReadKey,
+    output_format: FormatDep,
+    initiative: Annotated[
+        list[Key] | None, Query(description="Only these initiatives (repeat for any of).")
+    ] = None,
+    role: Annotated[
+        list[RoleCode] | None, Query(description="Only these roles (repeat for any of).")
+    ] = None,
+    include_closed: IncludeClosedQuery = False,
+    as_of: Annotated[
+        IsoDate | None,
+        Query(description="Measure `stale` and `overdue` to this date (default today)."),
+    ] = None,
+) -> Any:
+    """Who agreed to what (API.md "Explicit agreement"): for each initiative and each role
+    holding cells in it, the number of cells `agreed`, `proposed` and `disputed`, and of
+    those, `stale` (agreed more than `reconfirm_days` ago: STALE_AGREEMENT) and `overdue`
+    (proposed for `agreement_grace_days` or more: UNAGREED_CELL), with the days of
+    `/settings`. Live initiatives unless `include_closed=true`. 404 names an `initiative` or
+    `role` filter that does not exist."""
+    day = as_of or utcnow().date()
+    rows = agreements_report(
+        session,
+        as_of=day,
+        initiatives=initiative,
+        roles=role,
+        include_closed=include_closed,
+    )
+    if output_format == "csv":
+        return csv_response(
+            AGREEMENTS_CSV_HEADER,
+            (
+                (r.initiative, r.role, r.agreed, r.proposed, r.disputed, r.stale, r.overdue)
+                for r in rows
+            ),
+            "agreements.csv",
+        )
+    return AgreementsReportRead(
+        as_of=day,
+        rows=[
+            RoleAgreementsRead(
+                initiative=r.initiative,
+                role=r.role,
+                agreed=r.agreed,
+                proposed=r.proposed,
+                disputed=r.disputed,
+                stale=r.stale,
+                overdue=r.overdue,
+            )
+            for r in rows
+        ],
     )
 
 

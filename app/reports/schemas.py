@@ -89,3 +89,24 @@ class RaciMatrixRead(BaseModel):
         "(every role with `roles=all`)."
     )
     rows: list[MatrixRowRead]
+
+
+class RoleAgreementsRead(BaseModel):
+    initiative: str = Field(examples=["support-chatbot"])
+    role: str = Field(examples=["CIO"])
+    agreed: int = Field(description="Cells the role agreed to.")
+    proposed: int = Field(description="Cells nobody acting for the role decided yet.")
+    disputed: int = Field(description="Cells the role disputes.")
+    stale: int = Field(
+        description="Agreed cells agreed more than `reconfirm_days` ago (also in `agreed`)."
+    )
+    overdue: int = Field(
+        description="Proposed cells past `agreement_grace_days` (also in `proposed`)."
+    )
+
+
+class AgreementsReportRead(BaseModel):
+    as_of: date
+    rows: list[RoleAgreementsRead] = Field(
+        description="One per initiative and role holding cells in it, by initiative and role."
+    )
