@@ -149,7 +149,7 @@ def decide(
 
 def _check_comment(data: DecisionFields) -> None:
     if data.decision == "dispute" and not (data.comment and data.comment.strip()):
-        raise Unprocessable.at(["body", "comment"], "is required to dispute: say why")
+        raise Unprocessable.at(["body", "comment"], "a comment is required to dispute: say why")
 
 
 def _not_acting(name: str, role: str) -> str:
