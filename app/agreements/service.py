@@ -111,10 +111,12 @@ def decide(
     data: DecisionFields,
     *,
     if_match: IfMatch | None = None,
+    at: datetime | None = None,
 ) -> list[Outcome]:
     """Decide the cells at `addresses` (a cell named twice counts once), each one's outcome
     in the order named: 404 for one that does not exist, 403 for one whose role the key does
-    not act for; the others are decided together with a fixed number of statements."""
+    not act for; the others are decided together with a fixed number of statements. `at`
+    (default now) is when the decision was taken: the demo portfolio's are in the past."""
     _check_comment(data)
     wanted = list(dict.fromkeys(addresses))
     ids = _lock(session, {initiative for initiative, _, _ in wanted})
@@ -143,7 +145,8 @@ def decide(
     decided = [outcome for outcome in outcomes if outcome.status == 200]
     if if_match is not None and decided and decided[0].cell is not None:
         if_match.check(decided[0].cell["version"])
-    _write(session, decider, decided, data, {ids[o.address[0]] for o in decided}, utcnow())
+    now = utcnow()
+    _write(session, decider, decided, data, {ids[o.address[0]] for o in decided}, now, at or now)
     return outcomes
 
 
@@ -248,13 +251,14 @@ def _write(
     data: DecisionFields,
     initiative_ids: set[int],
     now: datetime,
+    at: datetime,
 ) -> None:
     if not decided:
         return
     values = {
         "agreement": "agreed" if data.decision == "agree" else "disputed",
         "agreement_by": decider.name,
-        "agreement_at": now,
+        "agreement_at": at,
         "agreement_comment": data.comment,
     }
     entries = []
