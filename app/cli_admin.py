@@ -100,7 +100,7 @@ def keys_create(
             except IntegrityError as exc:
                 raise CliError(f"An API key named '{name}' already exists") from exc
     err.print(describe_database(settings))
-    acting = f", acting for {', '.join(data.acts_for)}" if data.acts_for else ""
+    acting = f", acting for {', '.join(sorted(set(data.acts_for)))}" if data.acts_for else ""
     err.print(
         f"Created API key '{name}' with the {scope} scope{acting}; its secret is shown only once:"
     )
