@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.identifiers import RACI_VALUES
@@ -33,6 +33,8 @@ class RaciCell(Versioned, Base):
     __table_args__ = (
         CheckConstraint(RACI_VALUE_CHECK, name="raci_value"),
         CheckConstraint(AGREEMENT_CHECK, name="agreement_state"),
+        # The agreement rules look for the few cells disputed or proposed long ago.
+        Index("ix_raci_cell_agreement", "agreement", "letters_set_at"),
     )
 
     component_id: Mapped[int] = mapped_column(

@@ -43,6 +43,7 @@ def upgrade() -> None:
         batch.alter_column(
             "letters_set_at", existing_type=sa.DateTime(timezone=True), nullable=False
         )
+    op.create_index("ix_raci_cell_agreement", "raci_cell", ["agreement", "letters_set_at"])
     op.create_table(
         "api_key_role",
         sa.Column("api_key_id", sa.Integer(), nullable=False),
@@ -93,8 +94,9 @@ def downgrade() -> None:
     )
     op.drop_index(op.f("ix_api_key_role_role"), table_name="api_key_role")
     op.drop_table("api_key_role")
+    op.drop_index("ix_raci_cell_agreement", table_name="raci_cell")
     with op.batch_alter_table("raci_cell") as batch:
-        batch.drop_constraint("ck_raci_cell_agreement_state", type_="check")
+        batch.drop_constraint("agreement_state", type_="check")
         batch.drop_column("letters_set_at")
         batch.drop_column("agreement_comment")
         batch.drop_column("agreement_at")
