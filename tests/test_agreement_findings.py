@@ -146,7 +146,9 @@ def test_the_agreements_report_counts_per_initiative_and_role(
     assert [(r["role"], r["stale"], r["overdue"]) for r in later["rows"]] == [("CIO", 1, 1)]
 
 
-def test_the_agreements_report_as_csv(admin: TestClient, client: TestClient, chatbot: Database) -> None:
+def test_the_agreements_report_as_csv(
+    admin: TestClient, client: TestClient, chatbot: Database
+) -> None:
     decide(admin, "CIO", "agree")
     response = client.get(
         "/reports/agreements", params={"format": "csv", "initiative": "support-chatbot"}
@@ -160,7 +162,9 @@ def test_the_agreements_report_as_csv(admin: TestClient, client: TestClient, cha
     ]
 
 
-def test_the_agreements_report_refuses_unknown_filters(client: TestClient, chatbot: Database) -> None:
+def test_the_agreements_report_refuses_unknown_filters(
+    client: TestClient, chatbot: Database
+) -> None:
     assert_problem(client.get("/reports/agreements", params={"initiative": "nowhere"}), 404)
     assert_problem(client.get("/reports/agreements", params={"role": "CXO"}), 404)
     assert_problem(client.get("/reports/agreements", params={"as_of": "2026-02-30"}), 422)

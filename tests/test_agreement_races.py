@@ -66,7 +66,11 @@ def test_agreeing_while_the_letters_change_ends_consistent(
                 return http.put(CELL, json={"raci": letters[round_]})
 
         with ThreadPoolExecutor(3) as pool:
-            answers = [pool.submit(agree, "cio-a"), pool.submit(agree, "cio-b"), pool.submit(change)]
+            answers = [
+                pool.submit(agree, "cio-a"),
+                pool.submit(agree, "cio-b"),
+                pool.submit(change),
+            ]
             responses = [future.result() for future in answers]
         for response in responses:
             assert response.status_code == 200, response.text
@@ -96,9 +100,13 @@ def test_agreeing_while_the_letters_change_ends_consistent(
         assert cell["agreement"]["state"] == last["agreement"]
         assert cell["agreement"]["by"] == last["agreement_by"]
         changed_at = max(
-            i for i, e in enumerate(entries) if e["before"] and e["before"]["raci"] != e["after"]["raci"]
+            i
+            for i, e in enumerate(entries)
+            if e["before"] and e["before"]["raci"] != e["after"]["raci"]
         )
-        decided_after = [e for e in entries[changed_at + 1 :] if e["after"]["agreement"] == "agreed"]
+        decided_after = [
+            e for e in entries[changed_at + 1 :] if e["after"]["agreement"] == "agreed"
+        ]
         expected = "agreed" if decided_after else "proposed"
         assert cell["agreement"]["state"] == expected
         assert cell["version"] == len(entries)

@@ -66,9 +66,7 @@ def test_a_key_acts_for_the_roles_an_admin_gives_it(admin: TestClient) -> None:
 
 
 def test_an_unknown_role_in_acts_for_is_a_422_naming_it(admin: TestClient) -> None:
-    response = admin.post(
-        "/keys", json={"name": "x", "scope": "write", "acts_for": ["CIO", "CXO"]}
-    )
+    response = admin.post("/keys", json={"name": "x", "scope": "write", "acts_for": ["CIO", "CXO"]})
     assert_problem(response, 422, detail_contains="CXO")
     assert error_locs(response) == [["body", "acts_for", 1]]
     assert_problem(admin.get("/keys/x"), 404)
@@ -123,7 +121,9 @@ def test_a_key_acting_for_the_role_agrees_and_the_cell_says_who_and_when(
     assert client.get(NLU).json() == body
 
 
-def test_a_dispute_needs_a_comment(key_for: KeyFactory, client: TestClient, chatbot: Database) -> None:
+def test_a_dispute_needs_a_comment(
+    key_for: KeyFactory, client: TestClient, chatbot: Database
+) -> None:
     cio = key_for("cio-office", "CIO")
     for body in ({"decision": "dispute"}, {"decision": "dispute", "comment": "  "}):
         response = cio.post(f"{NLU}/agreement", json=body)
@@ -184,7 +184,9 @@ def test_unknown_initiative_component_role_or_cell_is_404(
         assert_problem(agree(admin, url), 404)
 
 
-def test_if_match_guards_a_decision(key_for: KeyFactory, client: TestClient, chatbot: Database) -> None:
+def test_if_match_guards_a_decision(
+    key_for: KeyFactory, client: TestClient, chatbot: Database
+) -> None:
     cio = key_for("cio-office", "CIO")
     stale = cio.post(f"{NLU}/agreement", json={"decision": "agree"}, headers={"If-Match": '"7"'})
     assert_problem(stale, 412)

@@ -124,7 +124,9 @@ def test_keys_create_with_a_bad_name_is_one_line_and_exit_2(migrated: str) -> No
 
 
 def test_keys_create_acts_for_roles_and_keys_list_shows_them(migrated: str) -> None:
-    made = run("keys", "create", "cio", "--scope", "write", "--acts-for", "cio", "--acts-for", "CDO")
+    made = run(
+        "keys", "create", "cio", "--scope", "write", "--acts-for", "cio", "--acts-for", "CDO"
+    )
     assert made.exit_code == 0, made.output
     assert "acting for CDO, CIO" in made.stderr
     assert run("keys", "create", "cmo", "--acts-for", "CMO,CEO").exit_code == 0

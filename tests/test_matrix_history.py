@@ -71,7 +71,7 @@ def test_matrix_at_in_csv_has_the_initiative_column(client: TestClient) -> None:
     )
     lines = response.text.splitlines()
     assert lines[0] == "initiative,component,name,CIO,CMO,agreement"
-    assert lines[1] == "support-chatbot,nlu,NLU engine,AR,C,\"proposed: CIO, CMO\""
+    assert lines[1] == 'support-chatbot,nlu,NLU engine,AR,C,"proposed: CIO, CMO"'
 
 
 def test_a_key_with_like_wildcards_does_not_match_other_initiatives(client: TestClient) -> None:
