@@ -50,7 +50,7 @@ def test_agreeing_while_the_letters_change_ends_consistent(
     for round_ in range(ROUNDS):
         barrier = threading.Barrier(3, timeout=60)
 
-        def agree(name: str) -> httpx.Response:
+        def agree(name: str, barrier: threading.Barrier) -> httpx.Response:
             with client(server, secrets[name]) as http:
                 http.get("/roles", params={"limit": 1})
                 barrier.wait()
@@ -59,17 +59,17 @@ def test_agreeing_while_the_letters_change_ends_consistent(
                 body = {"decision": "agree", "initiative": "contested", "role": "CIO"}
                 return http.post("/agreements", json=body)
 
-        def change() -> httpx.Response:
+        def change(raci: str, barrier: threading.Barrier) -> httpx.Response:
             with client(server, secrets["writer"]) as http:
                 http.get("/roles", params={"limit": 1})
                 barrier.wait()
-                return http.put(CELL, json={"raci": letters[round_]})
+                return http.put(CELL, json={"raci": raci})
 
         with ThreadPoolExecutor(3) as pool:
             answers = [
-                pool.submit(agree, "cio-a"),
-                pool.submit(agree, "cio-b"),
-                pool.submit(change),
+                pool.submit(agree, "cio-a", barrier),
+                pool.submit(agree, "cio-b", barrier),
+                pool.submit(change, letters[round_], barrier),
             ]
             responses = [future.result() for future in answers]
         for response in responses:
