@@ -76,6 +76,18 @@ def acts_for(session: Session, key_ids: Collection[int]) -> dict[int, list[str]]
     return roles
 
 
+def acts_for_key(session: Session, name: str) -> list[str]:
+    """The role codes the key named `name` acts for, sorted (none for an unknown key)."""
+    return list(
+        session.scalars(
+            select(ApiKeyRole.role)
+            .join(ApiKey, ApiKey.id == ApiKeyRole.api_key_id)
+            .where(ApiKey.name == name)
+            .order_by(ApiKeyRole.role)
+        )
+    )
+
+
 def _require_roles(session: Session, codes: Collection[str]) -> None:
     require_roles(session, {code: ("body", "acts_for", i) for i, code in enumerate(codes)})
 
