@@ -385,7 +385,7 @@ def test_api_keys_are_audited_without_secrets_or_hashes(
         ("create", "bootstrap"),
         ("delete", "bootstrap"),
     ]
-    assert entries[0]["after"] == {"name": "pmo-sync", "scope": "write"}
+    assert entries[0]["after"] == {"name": "pmo-sync", "scope": "write", "acts_for": []}
     with database.transaction(write=False) as session:
         everything = str([(e.before, e.after) for e in session.scalars(select(AuditEntry))])
     assert secret not in everything
