@@ -2,7 +2,7 @@
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.identifiers import Key, RoleCode, Text
 from app.core.schemas import WriteModel
@@ -40,6 +40,24 @@ class CellAddress(WriteModel):
 class AgreementsRequest(DecisionFields):
     """Either `initiative` and `role` (every cell of that role in that initiative) or
     `cells` (a list of cells), never both."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "agree",
+                    "comment": "Confirmed at the steering committee of 12 November.",
+                    "initiative": "support-chatbot",
+                    "role": "CIO",
+                },
+                {
+                    "decision": "dispute",
+                    "comment": "The vendor runs the NLU until go-live.",
+                    "cells": [{"initiative": "support-chatbot", "component": "nlu", "role": "CIO"}],
+                },
+            ]
+        }
+    )
 
     initiative: Key | None = Field(default=None, examples=["support-chatbot"])
     role: RoleCode | None = Field(default=None, examples=["CIO"])

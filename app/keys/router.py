@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import StringConstraints
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiKey
@@ -14,12 +15,19 @@ from app.core.http import (
     created_at_location,
     problems,
 )
+from app.core.identifiers import KEY_PATTERN
 from app.core.schemas import Page
 from app.deps import AdminKey, PageDep, SessionDep
 from app.keys import service
 from app.keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPatch, ApiKeyRead
 
 router = APIRouter(prefix="/keys", tags=["keys"])
+
+NamePath = Annotated[
+    str,
+    StringConstraints(pattern=KEY_PATTERN, max_length=64),
+    Path(description="The key's name.", examples=["pmo-sync"]),
+]
 
 
 @router.get("", summary="List API keys", responses=problems(*READ_PROBLEMS))
@@ -31,7 +39,7 @@ def list_keys(session: SessionDep, _: AdminKey, page: PageDep) -> Page[ApiKeyRea
 
 
 @router.get("/{name}", summary="Get an API key", responses=problems(*ONE_PROBLEMS))
-def get_key(name: KeyPath, session: SessionDep, _: AdminKey) -> ApiKeyRead:
+def get_key(name: NamePath, session: SessionDep, _: AdminKey) -> ApiKeyRead:
     """The key's scope, the roles it acts for and when it was last used. Never its secret."""
     return _reads(session, [service.get_key(session, name)])[0]
 
@@ -39,7 +47,7 @@ def get_key(name: KeyPath, session: SessionDep, _: AdminKey) -> ApiKeyRead:
 @router.patch(
     "/{name}", summary="Change the roles a key acts for", responses=problems(*ONE_PROBLEMS, 422)
 )
-def patch_key(name: KeyPath, body: ApiKeyPatch, session: SessionDep, _: AdminKey) -> ApiKeyRead:
+def patch_key(name: NamePath, body: ApiKeyPatch, session: SessionDep, _: AdminKey) -> ApiKeyRead:
     """Set `acts_for`, the whole list of role codes the key acts for (API.md "Explicit
     agreement"): such a key may agree to or dispute those roles' RACI cells. 404 for an
     unknown key; 422 naming each unknown role code. Audited with the key."""
