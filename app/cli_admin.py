@@ -4,6 +4,7 @@ import re
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.exc import IntegrityError
 
@@ -64,6 +65,14 @@ def keys_create(
     scope: Annotated[
         str, typer.Option(help="read, write (implies read) or admin (implies both).")
     ] = "read",
+    acts_for: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--acts-for",
+            help="A role code the key acts for (it may agree to that role's RACI cells); "
+            "repeat it, or give a comma-separated list.",
+        ),
+    ] = None,
 ) -> None:
     """Create an API key and print its secret (and nothing else) on stdout, this once."""
     with reported_errors():
@@ -75,19 +84,26 @@ def keys_create(
                 "and '-', starting with a letter or digit, at most 64 characters",
                 EXIT_USAGE,
             )
+        roles = [code.strip() for given in acts_for or [] for code in given.split(",")]
+        try:
+            data = ApiKeyCreate(name=name, scope=scope, acts_for=[c for c in roles if c])
+        except ValidationError as exc:
+            raise CliError(
+                f"--acts-for takes role codes (e.g. CIO): {exc.errors()[0]['msg']}", EXIT_USAGE
+            ) from exc
         settings = load_settings()
         require_migrated(settings)
         with open_command_database(settings) as database:
             try:
                 with database.transaction() as session:
-                    _, secret = keys_service.create_key(
-                        session,
-                        ApiKeyCreate(name=name, scope=scope),
-                    )
+                    _, secret = keys_service.create_key(session, data)
             except IntegrityError as exc:
                 raise CliError(f"An API key named '{name}' already exists") from exc
     err.print(describe_database(settings))
-    err.print(f"Created API key '{name}' with the {scope} scope; its secret is shown only once:")
+    acting = f", acting for {', '.join(sorted(set(data.acts_for)))}" if data.acts_for else ""
+    err.print(
+        f"Created API key '{name}' with the {scope} scope{acting}; its secret is shown only once:"
+    )
     print(secret)
 
 
@@ -101,19 +117,22 @@ def keys_list() -> None:
             open_command_database(settings) as database,
             database.transaction(write=False) as session,
         ):
+            keys = keys_service.list_keys(session)
+            roles = keys_service.acts_for(session, [key.id for key in keys])
             rows = [
-                (key.name, key.scope, key.created_at, key.last_used_at)
-                for key in keys_service.list_keys(session)
+                (key.name, key.scope, roles.get(key.id, []), key.created_at, key.last_used_at)
+                for key in keys
             ]
     err.print(describe_database(settings))
     if not rows:
         err.print("No API keys. Create one with: raci keys create NAME --scope admin")
         return
-    table = Table("name", "scope", "created", "last used")
-    for name, scope, created_at, last_used_at in rows:
+    table = Table("name", "scope", "acts for", "created", "last used")
+    for name, scope, acting_for, created_at, last_used_at in rows:
         table.add_row(
             name,
             scope,
+            ", ".join(acting_for) or "-",
             created_at.isoformat(timespec="seconds"),
             last_used_at.isoformat(timespec="seconds") if last_used_at else "never",
         )

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __doc__ as package_doc
 from app import docs, openapi
+from app.agreements.router import router as agreements_router
 from app.audit.router import router as audit_router
 from app.auth.middleware import AuthenticationMiddleware
 from app.auth.resolver import KeyResolver
@@ -89,6 +90,10 @@ TAGS = [
         "name": "reports",
         "description": "Findings (gaps, overlaps, silos, drift, KPIs) and workload.",
     },
+    {
+        "name": "agreements",
+        "description": "Who agreed to what: keys acting for a role agree to or dispute its cells.",
+    },
     {"name": "rules", "description": "Switch findings rules on or off, change their severity."},
     {
         "name": "settings",
@@ -116,6 +121,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     initiatives_router,
     components_router,
     raci_router,
+    agreements_router,
     kpis_router,
     reports_router,
     rules_router,

@@ -23,6 +23,9 @@ FINDINGS_RULES = {
     "NO_JOINT_KPI": "medium",
     "KPI_OFF_TRACK": "medium",
     "GOVERNANCE_REVIEW_OVERDUE": "high",
+    "DISPUTED_CELL": "high",
+    "UNAGREED_CELL": "low",
+    "STALE_AGREEMENT": "low",
 }
 
 

@@ -1,8 +1,8 @@
 """The public state of every audited resource, and how to read it set-based.
 
 A resource's state is what the API shows of it (a role's code, name and description; an
-initiative's fields and tags; a cell's initiative, component, role, letters and
-rationale), never an internal id or a secret. The audit trail compares states before and
+initiative's fields and tags; a cell's initiative, component, role, letters, rationale and
+agreement), never an internal id or a secret. The audit trail compares states before and
 after a transaction (app.audit.recorder) and `?at=` rebuilds matrices from them.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.auth.models import ApiKey
+from app.auth.models import ApiKey, ApiKeyRole
 from app.capabilities.models import CAPABILITY_FIELDS, Capability
 from app.components.models import COMPONENT_FIELDS, Component
 from app.core.jsonable import jsonable
@@ -130,6 +130,10 @@ SPECS: dict[str, ResourceSpec] = {
                 "role": RaciCell.role,
                 "raci": RaciCell.raci,
                 "rationale": RaciCell.rationale,
+                "agreement": RaciCell.agreement,
+                "agreement_by": RaciCell.agreement_by,
+                "agreement_at": RaciCell.agreement_at,
+                "agreement_comment": RaciCell.agreement_comment,
             },
             ("initiative", "component", "role"),
             joins=(
@@ -190,8 +194,14 @@ SPECS: dict[str, ResourceSpec] = {
             },
         ),
         ResourceSpec("waiver", Waiver, _columns(Waiver, ("key", *WAIVER_FIELDS)), ("key",)),
-        # Never the secret's hash: a key is its name and scope.
-        ResourceSpec("api_key", ApiKey, _columns(ApiKey, ("name", "scope")), ("name",)),
+        # Never the secret's hash: a key is its name, scope and the roles it acts for.
+        ResourceSpec(
+            "api_key",
+            ApiKey,
+            _columns(ApiKey, ("name", "scope")),
+            ("name",),
+            lists={"acts_for": ListField(ApiKeyRole, ApiKeyRole.api_key_id, ApiKeyRole.role)},
+        ),
     )
 }
 

@@ -37,6 +37,7 @@ from app.initiatives.schemas import (
     Portfolio,
     Status,
 )
+from app.raci.schemas import Agreement
 
 router = APIRouter(prefix="/initiatives", tags=["initiatives"])
 
@@ -223,6 +224,7 @@ def _component_read(state: ComponentState) -> ComponentDocumentRead:
         group=component.group,
         raci=state.raci,
         rationales=state.rationales,
+        agreements={role: Agreement.of(cell) for role, cell in state.agreements.items()},
         version=component.version,
         created_at=component.created_at,
         updated_at=component.updated_at,

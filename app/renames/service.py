@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.states import Identity, load_states
+from app.auth.models import ApiKeyRole
 from app.capabilities.models import Capability
 from app.components.models import Component
 from app.core.errors import Conflict, NotFound, Unprocessable
@@ -39,7 +40,7 @@ from app.db.changes import AuditRecord, ResourceType, change, record
 from app.db.dialect import lock_transaction
 from app.initiatives.models import Initiative
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
-from app.raci.models import RaciCell
+from app.raci.models import PROPOSED, RaciCell
 from app.reviews.models import Review, ReviewParticipant
 from app.roles.models import Role
 from app.waivers.models import Waiver
@@ -58,6 +59,7 @@ KPI_INITIATIVE = table_of(KpiInitiative)
 WAIVER = table_of(Waiver)
 REVIEW = table_of(Review)
 REVIEW_PARTICIPANT = table_of(ReviewParticipant)
+KEY_ROLE = table_of(ApiKeyRole)
 
 
 @dataclass
@@ -109,6 +111,7 @@ _KEY_OF: dict[str, Callable[[dict[str, Any]], str]] = {
     "capability": _by_key,
     "waiver": _by_key,
     "review": _by_key,
+    "api_key": lambda state: str(state["name"]),
 }
 
 
@@ -222,12 +225,20 @@ def _role_references(
             ),
         ),
         ("review", audit.states("review", _ids(connection, reviews))),
+        (
+            "api_key",
+            audit.states(
+                "api_key",
+                _ids(connection, select(KEY_ROLE.c.api_key_id).where(KEY_ROLE.c.role == code)),
+            ),
+        ),
     ]
 
 
 def _repoint_role(connection: Connection, code: str, into: str, now: datetime) -> None:
-    """Sponsors, KPI owners, agreed owners and review participants naming `code` name `into`
-    instead (a KPI owned by both, a review asking both, keeps one row)."""
+    """Sponsors, KPI owners, agreed owners, review participants and the keys acting for `code`
+    name `into` instead (a KPI owned by both, a review asking both, a key acting for both
+    keeps one row)."""
     connection.execute(
         update(INITIATIVE)
         .where(INITIATIVE.c.sponsor == code)
@@ -240,6 +251,12 @@ def _repoint_role(connection: Connection, code: str, into: str, now: datetime) -
         delete(KPI_OWNER).where(KPI_OWNER.c.role == code, KPI_OWNER.c.kpi_id.in_(both))
     )
     connection.execute(update(KPI_OWNER).where(KPI_OWNER.c.role == code).values(role=into))
+    # A key acting for both roles keeps one row; keys act for the new code from now on.
+    acting = select(KEY_ROLE.c.api_key_id).where(KEY_ROLE.c.role == into).scalar_subquery()
+    connection.execute(
+        delete(KEY_ROLE).where(KEY_ROLE.c.role == code, KEY_ROLE.c.api_key_id.in_(acting))
+    )
+    connection.execute(update(KEY_ROLE).where(KEY_ROLE.c.role == code).values(role=into))
     connection.execute(
         update(CAPABILITY)
         .where(CAPABILITY.c.agreed_owner == code)
@@ -265,7 +282,8 @@ def merge_role(session: Session, code: str, into: str, if_match: IfMatch) -> Non
     """Move everything of role `code` to role `into`, then remove `code`.
 
     Where both hold a cell on a component, `into` keeps one cell holding the letters of both
-    (A and R make AR; its rationale is kept, or `code`'s if it had none). 404 for an unknown
+    (A and R make AR; its rationale is kept, or `code`'s if it had none); when that changes
+    the kept cell's letters, its agreement is `proposed` again. 404 for an unknown
     role `code`; 422 when `into` is `code` or no role; 409 when joined letters are not a value
     a cell can hold; 412 for a stale If-Match (on `code`).
     """
@@ -299,12 +317,28 @@ def merge_role(session: Session, code: str, into: str, if_match: IfMatch) -> Non
     try:
         with session.begin_nested():
             if joined:
-                connection.execute(
-                    update(CELL)
-                    .where(CELL.c.component_id == bindparam("cid"), CELL.c.role == into)
-                    .values(raci=bindparam("raci"), rationale=bindparam("why"), **_bump(CELL, now)),
-                    [{"cid": cid, "raci": raci, "why": why} for cid, (raci, why) in joined.items()],
-                )
+                # Joined letters that differ from the kept cell's re-open its agreement.
+                reopened = {cid for cid, (raci, _) in joined.items() if raci != theirs[cid][0]}
+                for cids, extra in (
+                    (reopened, {**PROPOSED, "letters_set_at": now}),
+                    (set(joined) - reopened, {}),
+                ):
+                    if not cids:
+                        continue
+                    connection.execute(
+                        update(CELL)
+                        .where(CELL.c.component_id == bindparam("cid"), CELL.c.role == into)
+                        .values(
+                            raci=bindparam("raci"),
+                            rationale=bindparam("why"),
+                            **extra,
+                            **_bump(CELL, now),
+                        ),
+                        [
+                            {"cid": cid, "raci": joined[cid][0], "why": joined[cid][1]}
+                            for cid in cids
+                        ],
+                    )
                 connection.execute(
                     delete(CELL).where(CELL.c.role == code, CELL.c.component_id.in_(list(joined)))
                 )

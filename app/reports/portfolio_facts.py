@@ -7,12 +7,14 @@ from sqlalchemy.orm import Session
 
 from app.reports.facts import (
     CapabilityUse,
+    CellAgreementFacts,
     ComponentFacts,
     ComponentPass,
     InitiativeFacts,
     KpiFacts,
     OverdueReview,
     ReportScope,
+    agreement_facts,
     component_pass,
     initiative_facts,
     kpi_facts,
@@ -48,6 +50,11 @@ class PortfolioFacts:
     @cached_property
     def overdue_reviews(self) -> list[OverdueReview]:
         return overdue_reviews(self.session, self.scope)
+
+    @cached_property
+    def agreements(self) -> list[CellAgreementFacts]:
+        """The cells the agreement rules report (disputed, unagreed, stale)."""
+        return agreement_facts(self.session, self.scope)
 
     @property
     def roles_by_initiative(self) -> dict[str, tuple[str, set[str]]]:

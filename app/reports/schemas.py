@@ -5,6 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.identifiers import RaciValue
+from app.raci.schemas import AgreementState
 from app.rules.catalog import RuleCode, Severity
 
 
@@ -74,6 +75,11 @@ class MatrixRowRead(BaseModel):
     name: str
     group: str | None = None
     cells: dict[str, RaciValue] = Field(examples=[{"CIO": "AR", "CMO": "CI"}])
+    agreements: dict[str, AgreementState] = Field(
+        default_factory=dict,
+        description="Each cell's agreement state, by role code.",
+        examples=[{"CIO": "agreed", "CMO": "proposed"}],
+    )
 
 
 class RaciMatrixRead(BaseModel):
@@ -83,3 +89,24 @@ class RaciMatrixRead(BaseModel):
         "(every role with `roles=all`)."
     )
     rows: list[MatrixRowRead]
+
+
+class RoleAgreementsRead(BaseModel):
+    initiative: str = Field(examples=["support-chatbot"])
+    role: str = Field(examples=["CIO"])
+    agreed: int = Field(description="Cells the role agreed to.")
+    proposed: int = Field(description="Cells nobody acting for the role decided yet.")
+    disputed: int = Field(description="Cells the role disputes.")
+    stale: int = Field(
+        description="Agreed cells agreed more than `reconfirm_days` ago (also in `agreed`)."
+    )
+    overdue: int = Field(
+        description="Proposed cells past `agreement_grace_days` (also in `proposed`)."
+    )
+
+
+class AgreementsReportRead(BaseModel):
+    as_of: date
+    rows: list[RoleAgreementsRead] = Field(
+        description="One per initiative and role holding cells in it, by initiative and role."
+    )

@@ -23,6 +23,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.auth.acting import acting_roles
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import PageParams, page_of, split_page
 from app.db.base import utcnow
@@ -88,19 +89,13 @@ def list_reviews(
 # --- who may decide ------------------------------------------------------------------------
 
 
-def principal_acts_for(principal: Principal) -> frozenset[str]:
-    """The role codes the caller's key acts for. Keys acting for roles (`acts_for`) come
-    with the explicit agreement (API.md, "Additions"); a key without it acts for none."""
-    acts_for: Any = getattr(principal, "acts_for", None) or ()
-    return frozenset(str(code) for code in acts_for)
-
-
-def may_decide(principal: Principal, participants: Collection[str]) -> bool:
+def may_decide(session: Session, principal: Principal, participants: Collection[str]) -> bool:
     """THE check of who decides a review (API.md): an admin key, or a write key acting for
-    one of the review's participant roles."""
+    one of the review's participant roles (its `acts_for`)."""
     if principal.scope == "admin":
         return True
-    return principal.scope == "write" and not principal_acts_for(principal).isdisjoint(participants)
+    acting = acting_roles(session, principal.name) if principal.scope == "write" else []
+    return not set(acting).isdisjoint(participants)
 
 
 def decide(session: Session, key: str, data: ReviewDecision, principal: Principal) -> Review:
@@ -108,7 +103,7 @@ def decide(session: Session, key: str, data: ReviewDecision, principal: Principa
     when the key may not decide it (`may_decide`), 409 when it is already decided."""
     review = get_review(session, key)
     participants = [row.role for row in review.participant_rows]
-    if not may_decide(principal, participants):
+    if not may_decide(session, principal, participants):
         raise Forbidden(
             f"Only an admin key or a key acting for one of its participants "
             f"({', '.join(participants) or 'none'}) may decide review '{key}'; "

@@ -5,7 +5,7 @@ A review per missed joint KPI (`review`), with the roles asked to decide it
 GOVERNANCE_REVIEW_OVERDUE gets its setting row, as every rule has.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30 05:10:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -76,7 +76,6 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_review_participant_role"), "review_participant", ["role"], unique=False
     )
-
 
     rule_setting = sa.table(
         "rule_setting",
