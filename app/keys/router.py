@@ -45,7 +45,7 @@ def get_key(name: NamePath, session: SessionDep, _: AdminKey) -> ApiKeyRead:
 
 
 @router.patch(
-    "/{name}", summary="Change the roles a key acts for", responses=problems(*ONE_PROBLEMS, 422)
+    "/{name}", summary="Change the roles a key acts for", responses=problems(*WRITE_PROBLEMS, 404)
 )
 def patch_key(name: NamePath, body: ApiKeyPatch, session: SessionDep, _: AdminKey) -> ApiKeyRead:
     """Set `acts_for`, the whole list of role codes the key acts for (API.md "Explicit
