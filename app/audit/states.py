@@ -34,6 +34,7 @@ from app.roles.models import ROLE_FIELDS, Role
 from app.rules.models import RuleSetting
 from app.settings.models import SETTINGS_FIELDS, ServiceSettings
 from app.waivers.models import WAIVER_FIELDS, Waiver
+from app.webhooks.models import WEBHOOK_FIELDS, WebhookEndpoint
 
 _CHUNK = 500
 
@@ -174,6 +175,13 @@ SPECS: dict[str, ResourceSpec] = {
             ("scope",),
         ),
         ResourceSpec("waiver", Waiver, _columns(Waiver, ("key", *WAIVER_FIELDS)), ("key",)),
+        # Never the signing secret.
+        ResourceSpec(
+            "webhook",
+            WebhookEndpoint,
+            _columns(WebhookEndpoint, ("id", *WEBHOOK_FIELDS)),
+            ("id",),
+        ),
         # Never the secret's hash: a key is its name and scope.
         ResourceSpec("api_key", ApiKey, _columns(ApiKey, ("name", "scope")), ("name",)),
     )

@@ -40,6 +40,25 @@ class Settings(BaseSettings):
     metrics_findings_max_age_seconds: float = Field(default=30.0, ge=0)
     # On SIGTERM, in-flight requests get this long to finish before they are cut.
     shutdown_timeout_seconds: int = Field(default=30, ge=1)
+    # Webhooks (app.webhooks): URLs resolving to private, loopback or link-local addresses
+    # are refused unless this is true (tests, a receiver on the same host).
+    webhook_allow_private: bool = False
+    # The delivery worker beside `raci serve`; off, deliveries wait in the outbox.
+    webhook_worker: bool = True
+    # How often the worker looks for due deliveries (seconds).
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    # A receiver's time to answer one delivery (seconds); then it counts as failed.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Deliveries one worker claims, and sends at once, per round.
+    webhook_batch_size: int = Field(default=20, ge=1, le=500)
+    webhook_concurrency: int = Field(default=4, ge=1, le=64)
+    # Retry n waits about base * 2**(n-1) seconds (with jitter), at most the maximum.
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # An endpoint whose deliveries failed for this many days, none succeeding, is disabled.
+    webhook_disable_after_days: float = Field(default=5.0, gt=0)
+    # How often the worker checks the KPI statuses that change with time alone (seconds).
+    webhook_kpi_sweep_seconds: float = Field(default=3600.0, gt=0)
 
     @field_validator("bootstrap_admin_key")
     @classmethod

@@ -1,0 +1,353 @@
+"""Delivering the outbox: claim due deliveries, sign and send them, record the outcome.
+
+At least once: a delivery stays `pending` until a receiver answers 2xx. Failures are retried
+with exponential backoff and jitter (about `retry_base * 2**(n-1)` seconds after the n-th
+failed attempt, at most `retry_max`); a delivery older than `disable_after` is given up
+(`failed`), and an endpoint whose deliveries only failed for `disable_after` is disabled.
+Requests are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
+`webhook-signature`: HMAC-SHA256) by the `standardwebhooks` library.
+
+Claims make several workers safe together: a claim sets a lease (`claimed_until`) in its own
+short transaction, taking due rows with `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL
+(app.db.dialect.skip_locked), so no two workers ever send one delivery at once. Nothing is
+sent inside a database transaction, and nothing here runs in a request: a receiver that
+hangs or fails never slows a write.
+"""
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import or_, select, update
+from standardwebhooks.webhooks import Webhook
+
+from app.core.config import Settings
+from app.db.base import utcnow
+from app.db.dialect import skip_locked
+from app.db.engine import Database
+from app.webhooks.events import sweep_kpi_statuses
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from app.webhooks.urls import RefusedUrl, check_url
+
+log = logging.getLogger("raci.webhooks")
+
+USER_AGENT = "raci-tracker-webhooks/1"
+_ERROR_MAX = 1000
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How deliveries are sent and retried (the `RACI_WEBHOOK_*` settings)."""
+
+    timeout_seconds: float = 5.0
+    batch_size: int = 20
+    concurrency: int = 4
+    retry_base_seconds: float = 5.0
+    retry_max_seconds: float = 3600.0
+    disable_after: timedelta = timedelta(days=5)
+    allow_private: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "DeliveryPolicy":
+        return cls(
+            timeout_seconds=settings.webhook_timeout_seconds,
+            batch_size=settings.webhook_batch_size,
+            concurrency=settings.webhook_concurrency,
+            retry_base_seconds=settings.webhook_retry_base_seconds,
+            retry_max_seconds=settings.webhook_retry_max_seconds,
+            disable_after=timedelta(days=settings.webhook_disable_after_days),
+            allow_private=settings.webhook_allow_private,
+        )
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim holds a delivery: past the request's timeout, with room."""
+        return timedelta(seconds=self.timeout_seconds + 30)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A claimed delivery, with what sending it needs."""
+
+    delivery_id: str
+    endpoint_id: str
+    event_id: str
+    url: str
+    secret: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt got: the receiver's status code (None: no answer) and an error."""
+
+    status_code: int | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def backoff(attempts: int, policy: DeliveryPolicy, rng: Callable[[], float]) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: half of the exponential delay plus a
+    random part of the other half ("equal jitter"), so that retries do not come in waves."""
+    delay = min(policy.retry_max_seconds, policy.retry_base_seconds * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=delay / 2 + rng() * delay / 2)
+
+
+def claim_due(database: Database, now: datetime, policy: DeliveryPolicy) -> list[Attempt]:
+    """Claim up to `batch_size` deliveries due at `now` (pending, enabled endpoint, no live
+    lease), oldest first, for `policy.lease`; in one short transaction."""
+    with database.transaction() as session:
+        stmt = (
+            select(
+                WebhookDelivery.id,
+                WebhookDelivery.endpoint_id,
+                WebhookDelivery.event_id,
+                WebhookDelivery.attempts,
+                WebhookDelivery.created_at,
+            )
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
+                WebhookEndpoint.enabled.is_(True),
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(policy.batch_size)
+        )
+        rows = session.execute(skip_locked(session, stmt, WebhookDelivery)).all()
+        if not rows:
+            return []
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_([row.id for row in rows]))
+            .values(claimed_until=now + policy.lease)
+        )
+        endpoints = {
+            row.id: (row.url, row.secret)
+            for row in session.execute(
+                select(WebhookEndpoint.id, WebhookEndpoint.url, WebhookEndpoint.secret).where(
+                    WebhookEndpoint.id.in_({row.endpoint_id for row in rows})
+                )
+            )
+        }
+        payloads: dict[str, dict[str, Any]] = {
+            event_id: payload
+            for event_id, payload in session.execute(
+                select(WebhookEvent.id, WebhookEvent.payload).where(
+                    WebhookEvent.id.in_({row.event_id for row in rows})
+                )
+            )
+        }
+    return [
+        Attempt(
+            delivery_id=row.id,
+            endpoint_id=row.endpoint_id,
+            event_id=row.event_id,
+            url=endpoints[row.endpoint_id][0],
+            secret=endpoints[row.endpoint_id][1],
+            payload=payloads[row.event_id],
+            attempts=row.attempts,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+def signed_request(attempt: Attempt, sent_at: datetime) -> tuple[bytes, dict[str, str]]:
+    """The body and the headers of one attempt, signed per Standard Webhooks at `sent_at`
+    (the real time: receivers reject timestamps more than five minutes off)."""
+    body = json.dumps(attempt.payload, separators=(",", ":"), ensure_ascii=False)
+    signature = Webhook(attempt.secret).sign(attempt.event_id, sent_at, body)
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": attempt.event_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signature,
+    }
+    return body.encode(), headers
+
+
+def send(client: httpx.Client, attempt: Attempt, policy: DeliveryPolicy) -> Outcome:
+    """POST one attempt; never raises for what a receiver or the network does. The URL is
+    checked again first: its host may resolve elsewhere since it was registered."""
+    try:
+        check_url(attempt.url, allow_private=policy.allow_private)
+    except RefusedUrl as refused:
+        return Outcome(None, f"refused: the URL {refused}")
+    body, headers = signed_request(attempt, datetime.now(UTC))
+    try:
+        response = client.post(
+            attempt.url, content=body, headers=headers, timeout=policy.timeout_seconds
+        )
+    except httpx.HTTPError as error:
+        return Outcome(None, f"{type(error).__name__}: {error}"[:_ERROR_MAX] or "no answer")
+    if 200 <= response.status_code < 300:
+        return Outcome(response.status_code, None)
+    return Outcome(response.status_code, f"answered {response.status_code}: {response.text[:200]}")
+
+
+def record_outcome(
+    database: Database,
+    attempt: Attempt,
+    outcome: Outcome,
+    now: datetime,
+    policy: DeliveryPolicy,
+    rng: Callable[[], float] = random.random,
+) -> None:
+    """Write an attempt's outcome: delivered; or retried later; or given up (older than
+    `disable_after`). The endpoint's run of failures starts or ends; one failing for
+    `disable_after` with no success is disabled (an audited change, by `system`)."""
+    attempts = attempt.attempts + 1
+    delivery = WebhookDelivery.id == attempt.delivery_id
+    endpoint = WebhookEndpoint.id == attempt.endpoint_id
+    common = {
+        "attempts": attempts,
+        "last_attempt_at": now,
+        "last_status_code": outcome.status_code,
+        "last_error": outcome.error,
+        "claimed_until": None,
+    }
+    with database.transaction() as session:
+        if outcome.ok:
+            session.execute(
+                update(WebhookDelivery)
+                .where(delivery)
+                .values(**common, status="delivered", delivered_at=now, next_attempt_at=None)
+            )
+            session.execute(
+                update(WebhookEndpoint)
+                .where(endpoint, WebhookEndpoint.failing_since.is_not(None))
+                .values(failing_since=None)
+            )
+            return
+        given_up = attempt.created_at + policy.disable_after <= now
+        session.execute(
+            update(WebhookDelivery)
+            .where(delivery)
+            .values(
+                **common,
+                status="failed" if given_up else "pending",
+                next_attempt_at=None if given_up else now + backoff(attempts, policy, rng),
+            )
+        )
+        session.execute(
+            update(WebhookEndpoint)
+            .where(endpoint, WebhookEndpoint.failing_since.is_(None))
+            .values(failing_since=now)
+        )
+        session.execute(
+            update(WebhookEndpoint)
+            .where(
+                endpoint,
+                WebhookEndpoint.enabled.is_(True),
+                WebhookEndpoint.failing_since <= now - policy.disable_after,
+            )
+            .values(
+                enabled=False,
+                disabled_reason=(
+                    f"disabled at {now.isoformat(timespec='seconds')}: every delivery failed "
+                    f"for {policy.disable_after.total_seconds() / 86400:g} days; last: {outcome.error}"
+                )[:500],
+                version=WebhookEndpoint.version + 1,
+                updated_at=now,
+            )
+        )
+
+
+def deliver_due(
+    database: Database,
+    policy: DeliveryPolicy,
+    now: datetime | None = None,
+    *,
+    client: httpx.Client | None = None,
+    rng: Callable[[], float] = random.random,
+) -> int:
+    """One round: claim the deliveries due at `now` (default: the time now), send them
+    (`concurrency` at once), record each outcome. The number of attempts made.
+
+    `now` drives scheduling only (claims, backoff, disabling): tests pass a fake clock;
+    signatures always carry the real time."""
+    now = now or utcnow()
+    attempts = claim_due(database, now, policy)
+    if not attempts:
+        return 0
+    own_client = client is None
+    http = client or httpx.Client(follow_redirects=False)
+    try:
+
+        def one(attempt: Attempt) -> None:
+            outcome = send(http, attempt, policy)
+            record_outcome(database, attempt, outcome, now, policy, rng)
+
+        if len(attempts) == 1 or policy.concurrency == 1:
+            for attempt in attempts:
+                one(attempt)
+        else:
+            with ThreadPoolExecutor(min(policy.concurrency, len(attempts))) as pool:
+                list(pool.map(one, attempts))
+    finally:
+        if own_client:
+            http.close()
+    return len(attempts)
+
+
+class DeliveryWorker:
+    """A thread beside the server: delivers what is due every `poll_seconds` (at once again
+    after a round that found work), and announces the KPI statuses time changed every
+    `kpi_sweep_seconds`. `stop` ends it after the round under way."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
+        self.policy = DeliveryPolicy.from_settings(settings)
+        self.poll_seconds = settings.webhook_poll_seconds
+        self.kpi_sweep_seconds = settings.webhook_kpi_sweep_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="raci-webhooks", daemon=True)
+
+    def start(self) -> "DeliveryWorker":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        next_sweep = time.monotonic()
+        with httpx.Client(follow_redirects=False) as client:
+            while not self._stop.is_set():
+                busy = False
+                try:
+                    if time.monotonic() >= next_sweep:
+                        next_sweep = time.monotonic() + self.kpi_sweep_seconds
+                        with self.database.transaction() as session:
+                            sweep_kpi_statuses(session, utcnow().date())
+                    busy = deliver_due(self.database, self.policy, client=client) > 0
+                except Exception:
+                    # A database that is busy or away: the next round tries again.
+                    log.exception("webhook delivery round failed")
+                if not busy:
+                    self._stop.wait(self.poll_seconds)
+
+
+def start_delivery_worker(database: Database, settings: Settings) -> DeliveryWorker | None:
+    """The delivery worker, started (the application's lifespan calls this); None when
+    `RACI_WEBHOOK_WORKER=false`."""
+    if not settings.webhook_worker:
+        return None
+    return DeliveryWorker(database, settings).start()
