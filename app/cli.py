@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from app.cli_admin import db_cli, keys_cli
+from app.cli_admin import db_cli, keys_cli, webhooks_cli
 from app.cli_common import (
     EXIT_FAILURE,
     describe_database,
@@ -48,6 +48,7 @@ cli = typer.Typer(
 )
 cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys", no_args_is_help=True)
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 @cli.callback()
