@@ -219,15 +219,16 @@ def webhooks_list() -> None:
     if not rows:
         err.print("No webhook endpoints. Add one with: raci webhooks add URL --event cell.changed")
         return
-    table = Table("id", "url", "events", "roles", "enabled", "failing since")
+    table = Table("url", "events", "roles", "enabled", "failing since")
+    table.add_column("id", no_wrap=True)
     for endpoint_id, url, events, roles, enabled, failing_since in rows:
         table.add_row(
-            endpoint_id,
             url,
             ", ".join(events),
             ", ".join(roles) or "(all)",
             "yes" if enabled else "no",
             failing_since.isoformat(timespec="seconds") if failing_since else "",
+            endpoint_id,
         )
     out.print(table)
 

@@ -47,7 +47,8 @@ def _check_roles(session: Session, roles: Sequence[str]) -> None:
         if code not in known
     ]
     if errors:
-        raise Unprocessable("roles names a role that does not exist", errors)
+        unknown = ", ".join(code for code in roles if code not in known)
+        raise Unprocessable(f"roles names no role: {unknown}", errors)
 
 
 def create_endpoint(
