@@ -103,4 +103,6 @@ def test_backoff_grows_exponentially_with_jitter_up_to_the_maximum() -> None:
     assert backoff(30, policy, high) == timedelta(seconds=3600)
     rng = random.Random(7).random
     waits = {backoff(3, policy, rng) for _ in range(20)}
-    assert len(waits) > 1 and all(timedelta(seconds=10) <= w <= timedelta(seconds=20) for w in waits)
+    assert len(waits) > 1 and all(
+        timedelta(seconds=10) <= w <= timedelta(seconds=20) for w in waits
+    )

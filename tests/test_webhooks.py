@@ -18,7 +18,7 @@ from app.db.engine import Database
 from app.main import create_app
 from app.raci.models import RaciCell
 from app.webhooks.delivery import DeliveryPolicy, deliver_due
-from app.webhooks.models import WebhookDelivery, WebhookEvent
+from app.webhooks.models import WebhookEvent
 from app.webhooks.outbox import emit
 from tests import builders
 from tests.conftest import ADMIN_SECRET
@@ -148,7 +148,9 @@ def test_only_admins_manage_webhooks(client: TestClient, reader: TestClient) -> 
 @pytest.fixture
 def strict_admin(settings: Settings, database: Database) -> Iterator[TestClient]:
     """An admin client of a server that refuses private webhook URLs (the default)."""
-    app: FastAPI = create_app(settings.model_copy(update={"webhook_allow_private": False}), database)
+    app: FastAPI = create_app(
+        settings.model_copy(update={"webhook_allow_private": False}), database
+    )
     with TestClient(
         app,
         base_url="http://testserver/api/v1",
