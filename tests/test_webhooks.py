@@ -17,11 +17,12 @@ from app.core.config import Settings
 from app.db.engine import Database
 from app.main import create_app
 from app.raci.models import RaciCell
-from app.webhooks.delivery import DeliveryPolicy, deliver_due
+from app.webhooks.delivery import DeliveryPolicy, deliver_due, purge
 from app.webhooks.models import WebhookEvent
 from app.webhooks.outbox import emit
 from tests import builders
 from tests.conftest import ADMIN_SECRET
+from tests.live_server import wait_until
 from tests.problems import assert_problem, error_locs
 from tests.receivers import Receiver, receiver
 
@@ -489,3 +490,34 @@ def test_kpi_status_routing_uses_owners_and_cells(
         client.post("/kpis/csat/measurements", json={"value": 100, "measured_at": "2026-06-01"})
         deliver_due(chatbot, POLICY)
         assert len(cmo.received) == 1 and cio.received == []
+
+
+def test_the_worker_beside_the_server_sends_soon_after_the_commit(
+    settings: Settings, chatbot: Database, hook: Receiver
+) -> None:
+    """The lifespan's worker, polling only hourly, is woken by the commit that queued."""
+    hourly = settings.model_copy(update={"webhook_worker": True, "webhook_poll_seconds": 3600})
+    app = create_app(hourly, chatbot)
+    with TestClient(
+        app,
+        base_url="http://testserver/api/v1",
+        headers={"Authorization": f"Bearer {ADMIN_SECRET}"},
+    ) as http:
+        register(http, hook.url, ["cell.changed"])
+        assert http.put(f"{CRM}/CEO", json={"raci": "I"}).status_code == 201
+        wait_until(lambda: len(hook.received) == 1, 20, "the worker to deliver")
+    assert json.loads(hook.received[0].body)["data"]["role"] == "CEO"
+
+
+def test_old_deliveries_are_forgotten_pending_ones_kept(
+    admin: TestClient, client: TestClient, chatbot: Database, hook: Receiver
+) -> None:
+    created = register(admin, hook.url, ["cell.changed"])
+    client.put(f"{CRM}/CEO", json={"raci": "I"})
+    deliver_due(chatbot, POLICY)
+    client.put(f"{CRM}/CEO", json={"raci": "C"})  # pending
+    with chatbot.transaction() as session:
+        assert purge(session, later(days=1)) == 1
+    [left] = deliveries(admin, created["id"])
+    assert left["status"] == "pending"
+    assert event_count(chatbot) == 1

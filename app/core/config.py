@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     webhook_disable_after_days: float = Field(default=5.0, gt=0)
     # How often the worker checks the KPI statuses that change with time alone (seconds).
     webhook_kpi_sweep_seconds: float = Field(default=3600.0, gt=0)
+    # Delivered and given-up deliveries, and their events, are kept this long (days).
+    webhook_retention_days: float = Field(default=30.0, gt=0)
 
     @field_validator("bootstrap_admin_key")
     @classmethod

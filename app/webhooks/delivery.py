@@ -26,7 +26,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
 from app.core.config import Settings
@@ -35,6 +36,7 @@ from app.db.dialect import skip_locked
 from app.db.engine import Database
 from app.webhooks.events import sweep_kpi_statuses
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from app.webhooks.outbox import DELIVERIES_QUEUED
 from app.webhooks.urls import RefusedUrl, check_url
 
 log = logging.getLogger("raci.webhooks")
@@ -306,16 +308,36 @@ def deliver_due(
     return len(attempts)
 
 
+def purge(session: Session, before: datetime) -> int:
+    """Forget deliveries delivered or given up that were made before `before`, and the
+    events left with no delivery: the number of deliveries removed. Pending ones stay."""
+    result = session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.status != "pending", WebhookDelivery.created_at < before
+        )
+    )
+    removed = result.rowcount  # type: ignore[attr-defined]
+    session.execute(
+        delete(WebhookEvent).where(
+            WebhookEvent.created_at < before,
+            ~exists().where(WebhookDelivery.event_id == WebhookEvent.id),
+        )
+    )
+    return int(removed or 0)
+
+
 class DeliveryWorker:
-    """A thread beside the server: delivers what is due every `poll_seconds` (at once again
-    after a round that found work), and announces the KPI statuses time changed every
-    `kpi_sweep_seconds`. `stop` ends it after the round under way."""
+    """A thread beside the server: delivers what is due every `poll_seconds`, and at once
+    after a round that found work or a commit of this process that queued deliveries. Every
+    `kpi_sweep_seconds` it announces the KPI statuses time changed and forgets deliveries
+    older than the retention. `stop` ends it after the round under way."""
 
     def __init__(self, database: Database, settings: Settings) -> None:
         self.database = database
         self.policy = DeliveryPolicy.from_settings(settings)
         self.poll_seconds = settings.webhook_poll_seconds
         self.kpi_sweep_seconds = settings.webhook_kpi_sweep_seconds
+        self.retention = timedelta(days=settings.webhook_retention_days)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="raci-webhooks", daemon=True)
 
@@ -325,24 +347,28 @@ class DeliveryWorker:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        DELIVERIES_QUEUED.set()
         self._thread.join(timeout)
 
     def _run(self) -> None:
         next_sweep = time.monotonic()
         with httpx.Client(follow_redirects=False) as client:
             while not self._stop.is_set():
+                # Cleared before the round: a commit during it makes the wait below return.
+                DELIVERIES_QUEUED.clear()
                 busy = False
                 try:
                     if time.monotonic() >= next_sweep:
                         next_sweep = time.monotonic() + self.kpi_sweep_seconds
                         with self.database.transaction() as session:
                             sweep_kpi_statuses(session, utcnow().date())
+                            purge(session, utcnow() - self.retention)
                     busy = deliver_due(self.database, self.policy, client=client) > 0
                 except Exception:
                     # A database that is busy or away: the next round tries again.
                     log.exception("webhook delivery round failed")
                 if not busy:
-                    self._stop.wait(self.poll_seconds)
+                    DELIVERIES_QUEUED.wait(self.poll_seconds)
 
 
 def start_delivery_worker(database: Database, settings: Settings) -> DeliveryWorker | None:

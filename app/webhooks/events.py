@@ -30,7 +30,15 @@ from app.kpis.measurements import kpi_standings
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
 from app.raci.models import RaciCell
 from app.webhooks.models import AnnouncedKpiStatus
-from app.webhooks.outbox import Event, Subscriber, emit_many, subscribed, subscribers
+from app.webhooks.outbox import (
+    Event,
+    Subscriber,
+    after_commit,
+    after_rollback,
+    emit_many,
+    subscribed,
+    subscribers,
+)
 
 KPI_STATUS_LOCK = "raci.webhooks.kpi_status"
 _CHUNK = 500
@@ -60,6 +68,8 @@ def install(sessions: sessionmaker[Session]) -> None:
     """Raise the events of every committed change made through sessions of this factory.
     Install after the audit trail (app.wiring): it reads the entries the audit hands on."""
     event.listen(sessions, "before_commit", _before_commit)
+    event.listen(sessions, "after_commit", after_commit)
+    event.listen(sessions, "after_rollback", after_rollback)
 
 
 def _actor(session: Session) -> str:

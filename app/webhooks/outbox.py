@@ -13,6 +13,7 @@ events and one of deliveries. An event no endpoint receives is not written at al
 """
 
 import secrets
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,11 @@ from app.db.base import table_of, utcnow
 from app.db.bulk import insert_many
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.webhooks.routing import EVENT_TYPES, receives, wanting_roles
+
+DELIVERIES_QUEUED = threading.Event()
+"""Set when a transaction that queued deliveries commits: wakes this process's worker, so
+that a delivery leaves within milliseconds rather than at the next poll."""
+_QUEUED = "raci.webhooks.queued"
 
 
 def new_id(prefix: str) -> str:
@@ -132,9 +138,21 @@ def emit_many(
             for endpoint in targets
         )
     connection = session.connection()
+    if delivery_rows:
+        session.info[_QUEUED] = True
     insert_many(connection, table_of(WebhookEvent), event_rows)
     insert_many(connection, table_of(WebhookDelivery), delivery_rows)
     return [row["id"] for row in event_rows]
+
+
+def after_commit(session: Session) -> None:
+    """Wake the worker when the committed transaction queued deliveries."""
+    if session.info.pop(_QUEUED, False):
+        DELIVERIES_QUEUED.set()
+
+
+def after_rollback(session: Session) -> None:
+    session.info.pop(_QUEUED, None)
 
 
 def _rfc3339(moment: datetime) -> str:
