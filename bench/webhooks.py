@@ -77,10 +77,14 @@ def _endpoints(http: httpx.Client, url: str, count: int) -> None:
         ).raise_for_status()
 
 
-def run(db: str, puts: int, pairs: int) -> dict[str, Any]:
+def run(db: str, puts: int, pairs: int, *, worker: bool = True) -> dict[str, Any]:
+    settings = {
+        "RACI_WEBHOOK_ALLOW_PRIVATE": "true",
+        "RACI_WEBHOOK_WORKER": "true" if worker else "false",
+    }
     with (
         fresh_database(db, tag="hooks") as url,
-        Server(url, settings={"RACI_WEBHOOK_ALLOW_PRIVATE": "true"}) as server,
+        Server(url, settings=settings) as server,
         _receiver() as (receiver_url, got),
         httpx.Client(base_url=server.base_url, headers=server.headers, timeout=30) as http,
     ):
@@ -108,6 +112,7 @@ def run(db: str, puts: int, pairs: int) -> dict[str, Any]:
         time.sleep(2)  # let the worker finish sending
     return {
         "db": db,
+        "worker": worker,
         "puts": puts,
         "pairs": pairs,
         **found.figure("put_p95_ratio"),
@@ -122,8 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--puts", type=int, default=200)
     parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="Without the delivery worker: the cost of writing the outbox alone.",
+    )
     options = parser.parse_args(argv)
-    print(json.dumps(run(options.db, options.puts, options.pairs)))
+    print(json.dumps(run(options.db, options.puts, options.pairs, worker=not options.no_worker)))
     return 0
 
 

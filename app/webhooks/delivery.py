@@ -19,7 +19,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +42,7 @@ from app.webhooks.urls import RefusedUrl, check_url
 log = logging.getLogger("raci.webhooks")
 
 USER_AGENT = "raci-tracker-webhooks/1"
+_GATHER_SECONDS = 0.05
 _ERROR_MAX = 1000
 
 
@@ -203,72 +204,84 @@ def send(client: httpx.Client, attempt: Attempt, policy: DeliveryPolicy) -> Outc
     return Outcome(response.status_code, f"answered {response.status_code}: {response.text[:200]}")
 
 
-def record_outcome(
+def record_outcomes(
     database: Database,
-    attempt: Attempt,
-    outcome: Outcome,
+    outcomes: Sequence[tuple[Attempt, Outcome]],
     now: datetime,
     policy: DeliveryPolicy,
     rng: Callable[[], float] = random.random,
 ) -> None:
-    """Write an attempt's outcome: delivered; or retried later; or given up (older than
-    `disable_after`). The endpoint's run of failures starts or ends; one failing for
-    `disable_after` with no success is disabled (an audited change, by `system`)."""
-    attempts = attempt.attempts + 1
-    delivery = WebhookDelivery.id == attempt.delivery_id
-    endpoint = WebhookEndpoint.id == attempt.endpoint_id
-    common = {
-        "attempts": attempts,
-        "last_attempt_at": now,
-        "last_status_code": outcome.status_code,
-        "last_error": outcome.error,
-        "claimed_until": None,
-    }
-    with database.transaction() as session:
+    """Write a round's outcomes in one transaction (one write, not one per delivery: on
+    SQLite every write queues for the one write lock the requests need too).
+
+    Each delivery is delivered; or retried later; or given up (older than
+    `disable_after`). An endpoint's run of failures ends with a success in the round, or
+    starts with its first failure; one that only failed for `disable_after` is disabled (an
+    audited change, by `system`)."""
+    if not outcomes:
+        return
+    rows = []
+    succeeded: set[str] = set()
+    failed: dict[str, str | None] = {}
+    for attempt, outcome in outcomes:
+        attempts = attempt.attempts + 1
+        row: dict[str, Any] = {
+            "id": attempt.delivery_id,
+            "attempts": attempts,
+            "last_attempt_at": now,
+            "last_status_code": outcome.status_code,
+            "last_error": outcome.error,
+            "claimed_until": None,
+        }
         if outcome.ok:
-            session.execute(
-                update(WebhookDelivery)
-                .where(delivery)
-                .values(**common, status="delivered", delivered_at=now, next_attempt_at=None)
-            )
+            row |= {"status": "delivered", "delivered_at": now, "next_attempt_at": None}
+            succeeded.add(attempt.endpoint_id)
+        else:
+            given_up = attempt.created_at + policy.disable_after <= now
+            row |= {
+                "status": "failed" if given_up else "pending",
+                "delivered_at": None,
+                "next_attempt_at": None if given_up else now + backoff(attempts, policy, rng),
+            }
+            failed[attempt.endpoint_id] = outcome.error
+        rows.append(row)
+    only_failed = {e: error for e, error in failed.items() if e not in succeeded}
+    days = f"{policy.disable_after.total_seconds() / 86400:g}"
+    with database.transaction() as session:
+        session.execute(update(WebhookDelivery), rows)
+        if succeeded:
             session.execute(
                 update(WebhookEndpoint)
-                .where(endpoint, WebhookEndpoint.failing_since.is_not(None))
+                .where(
+                    WebhookEndpoint.id.in_(succeeded), WebhookEndpoint.failing_since.is_not(None)
+                )
                 .values(failing_since=None)
             )
+        if not only_failed:
             return
-        given_up = attempt.created_at + policy.disable_after <= now
-        session.execute(
-            update(WebhookDelivery)
-            .where(delivery)
-            .values(
-                **common,
-                status="failed" if given_up else "pending",
-                next_attempt_at=None if given_up else now + backoff(attempts, policy, rng),
-            )
-        )
         session.execute(
             update(WebhookEndpoint)
-            .where(endpoint, WebhookEndpoint.failing_since.is_(None))
+            .where(WebhookEndpoint.id.in_(only_failed), WebhookEndpoint.failing_since.is_(None))
             .values(failing_since=now)
         )
-        session.execute(
-            update(WebhookEndpoint)
-            .where(
-                endpoint,
-                WebhookEndpoint.enabled.is_(True),
-                WebhookEndpoint.failing_since <= now - policy.disable_after,
+        for endpoint_id, error in only_failed.items():
+            session.execute(
+                update(WebhookEndpoint)
+                .where(
+                    WebhookEndpoint.id == endpoint_id,
+                    WebhookEndpoint.enabled.is_(True),
+                    WebhookEndpoint.failing_since <= now - policy.disable_after,
+                )
+                .values(
+                    enabled=False,
+                    disabled_reason=(
+                        f"disabled at {now.isoformat(timespec='seconds')}: every delivery "
+                        f"failed for {days} days; last: {error}"
+                    )[:500],
+                    version=WebhookEndpoint.version + 1,
+                    updated_at=now,
+                )
             )
-            .values(
-                enabled=False,
-                disabled_reason=(
-                    f"disabled at {now.isoformat(timespec='seconds')}: every delivery failed "
-                    f"for {policy.disable_after.total_seconds() / 86400:g} days; last: {outcome.error}"
-                )[:500],
-                version=WebhookEndpoint.version + 1,
-                updated_at=now,
-            )
-        )
 
 
 def deliver_due(
@@ -280,7 +293,7 @@ def deliver_due(
     rng: Callable[[], float] = random.random,
 ) -> int:
     """One round: claim the deliveries due at `now` (default: the time now), send them
-    (`concurrency` at once), record each outcome. The number of attempts made.
+    (`concurrency` at once), record the outcomes. The number of attempts made.
 
     `now` drives scheduling only (claims, backoff, disabling): tests pass a fake clock;
     signatures always carry the real time."""
@@ -292,19 +305,18 @@ def deliver_due(
     http = client or httpx.Client(follow_redirects=False)
     try:
 
-        def one(attempt: Attempt) -> None:
-            outcome = send(http, attempt, policy)
-            record_outcome(database, attempt, outcome, now, policy, rng)
+        def one(attempt: Attempt) -> tuple[Attempt, Outcome]:
+            return attempt, send(http, attempt, policy)
 
         if len(attempts) == 1 or policy.concurrency == 1:
-            for attempt in attempts:
-                one(attempt)
+            outcomes = [one(attempt) for attempt in attempts]
         else:
             with ThreadPoolExecutor(min(policy.concurrency, len(attempts))) as pool:
-                list(pool.map(one, attempts))
+                outcomes = list(pool.map(one, attempts))
     finally:
         if own_client:
             http.close()
+    record_outcomes(database, outcomes, now, policy, rng)
     return len(attempts)
 
 
@@ -367,8 +379,9 @@ class DeliveryWorker:
                 except Exception:
                     # A database that is busy or away: the next round tries again.
                     log.exception("webhook delivery round failed")
-                if not busy:
-                    DELIVERIES_QUEUED.wait(self.poll_seconds)
+                if not busy and DELIVERIES_QUEUED.wait(self.poll_seconds):
+                    # Woken by a commit: a moment more gathers a burst into one round.
+                    self._stop.wait(_GATHER_SECONDS)
 
 
 def start_delivery_worker(database: Database, settings: Settings) -> DeliveryWorker | None:
