@@ -1,7 +1,10 @@
 """`raci db ...`, `raci keys ...` and `raci webhooks ...`: migrations, API keys and webhook
 endpoints, straight on the database."""
 
+import os
 import re
+import signal
+import threading
 from typing import Annotated
 
 import typer
@@ -28,6 +31,7 @@ from app.db import migrate
 from app.keys import service as keys_service
 from app.keys.schemas import ApiKeyCreate
 from app.webhooks import service as webhooks_service
+from app.webhooks.delivery import DeliveryWorker
 from app.webhooks.routing import EVENT_TYPES
 from app.webhooks.schemas import WebhookCreate
 
@@ -245,3 +249,38 @@ def webhooks_remove(
             webhooks_service.delete_endpoint(session, endpoint_id, IfMatch(None))
     err.print(describe_database(settings))
     out.print(f"Removed webhook endpoint '{endpoint_id}'.")
+
+
+@webhooks_cli.command("work")
+def webhooks_work(
+    parent: Annotated[
+        int | None,
+        typer.Option(
+            "--parent", help="Stop when the process with this id (its starter) has ended."
+        ),
+    ] = None,
+) -> None:
+    """Deliver webhooks in this process until stopped (Ctrl-C, SIGTERM). `raci serve` starts
+    one (RACI_WEBHOOK_WORKER=process); run more, here or on other hosts, to send more at
+    once: they never send one delivery twice at the same time."""
+    with reported_errors():
+        settings = load_settings()
+        require_migrated(settings)
+        with open_command_database(settings) as database:
+            worker = DeliveryWorker(database, settings)
+            if parent is None:  # started by `raci serve`: its stderr is JSON lines only
+                err.print(describe_database(settings))
+                err.print("Delivering webhooks; stop with Ctrl-C.")
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            worker.start()
+            try:
+                while not stop.wait(1.0):
+                    if parent is not None and os.getppid() != parent:
+                        break  # the server is gone (killed): so is its worker
+            except KeyboardInterrupt:
+                pass
+            finally:
+                worker.stop()
+    if parent is None:
+        err.print("Stopped.")

@@ -77,10 +77,10 @@ def _endpoints(http: httpx.Client, url: str, count: int) -> None:
         ).raise_for_status()
 
 
-def run(db: str, puts: int, pairs: int, *, worker: bool = True) -> dict[str, Any]:
+def run(db: str, puts: int, pairs: int, *, worker: str = "process") -> dict[str, Any]:
     settings = {
         "RACI_WEBHOOK_ALLOW_PRIVATE": "true",
-        "RACI_WEBHOOK_WORKER": "true" if worker else "false",
+        "RACI_WEBHOOK_WORKER": worker,
     }
     with (
         fresh_database(db, tag="hooks") as url,
@@ -128,12 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--puts", type=int, default=200)
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument(
-        "--no-worker",
-        action="store_true",
-        help="Without the delivery worker: the cost of writing the outbox alone.",
+        "--worker",
+        choices=("process", "thread", "off"),
+        default="process",
+        help="RACI_WEBHOOK_WORKER: the server's child process (the default), a thread of the "
+        "server, or none (the cost of writing the outbox alone).",
     )
     options = parser.parse_args(argv)
-    print(json.dumps(run(options.db, options.puts, options.pairs, worker=not options.no_worker)))
+    print(json.dumps(run(options.db, options.puts, options.pairs, worker=options.worker)))
     return 0
 
 

@@ -52,7 +52,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         bootstrap_admin_key=ADMIN_SECRET,  # type: ignore[arg-type]
         webhook_allow_private=True,
-        webhook_worker=False,
+        webhook_worker="off",
     )
 
 

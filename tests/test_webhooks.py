@@ -496,7 +496,7 @@ def test_the_worker_beside_the_server_sends_soon_after_the_commit(
     settings: Settings, chatbot: Database, hook: Receiver
 ) -> None:
     """The lifespan's worker, polling only hourly, is woken by the commit that queued."""
-    hourly = settings.model_copy(update={"webhook_worker": True, "webhook_poll_seconds": 3600})
+    hourly = settings.model_copy(update={"webhook_worker": "thread", "webhook_poll_seconds": 3600})
     app = create_app(hourly, chatbot)
     with TestClient(
         app,

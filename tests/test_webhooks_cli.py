@@ -72,3 +72,20 @@ def test_private_urls_are_refused_unless_allowed(
     monkeypatch.setenv("RACI_WEBHOOK_ALLOW_PRIVATE", "false")
     result = run("webhooks", "add", "http://127.0.0.1/h", "--event", "cell.changed")
     assert result.exit_code != 0 and "RACI_WEBHOOK_ALLOW_PRIVATE" in result.stderr
+
+
+def test_work_stops_when_its_parent_is_gone(migrated: str) -> None:
+    """`raci serve` starts `raci webhooks work --parent <its pid>`: an orphan stops."""
+    result = run("webhooks", "work", "--parent", "999999999")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("value", "worker"),
+    [("true", "process"), ("false", "off"), ("thread", "thread"), ("process", "process")],
+)
+def test_worker_setting(monkeypatch: pytest.MonkeyPatch, value: str, worker: str) -> None:
+    from app.core.config import Settings
+
+    monkeypatch.setenv("RACI_WEBHOOK_WORKER", value)
+    assert Settings().webhook_worker == worker

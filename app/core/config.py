@@ -1,6 +1,7 @@
 """Settings, read once from `RACI_` environment variables (and an optional `.env`)."""
 
 from functools import lru_cache
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,8 +44,10 @@ class Settings(BaseSettings):
     # Webhooks (app.webhooks): URLs resolving to private, loopback or link-local addresses
     # are refused unless this is true (tests, a receiver on the same host).
     webhook_allow_private: bool = False
-    # The delivery worker beside `raci serve`; off, deliveries wait in the outbox.
-    webhook_worker: bool = True
+    # The delivery worker beside `raci serve`: its own process (`raci webhooks work`, so
+    # that sending never competes with requests for the server's process), a thread of the
+    # server, or off (deliveries wait in the outbox for a `raci webhooks work` elsewhere).
+    webhook_worker: Literal["process", "thread", "off"] = "process"
     # How often the worker looks for due deliveries (seconds).
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     # A receiver's time to answer one delivery (seconds); then it counts as failed.
@@ -72,6 +75,14 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "RACI_BOOTSTRAP_ADMIN_KEY must be at least 16 characters and not a placeholder"
                 )
+        return value
+
+    @field_validator("webhook_worker", mode="before")
+    @classmethod
+    def _worker_switch(cls, value: Any) -> Any:
+        # true/false read as the default worker and none.
+        if isinstance(value, bool) or str(value).lower() in {"true", "false", "1", "0"}:
+            return "process" if str(value).lower() in {"true", "1"} else "off"
         return value
 
     @field_validator("trusted_proxies")

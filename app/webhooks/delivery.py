@@ -16,7 +16,10 @@ hangs or fails never slows a write.
 
 import json
 import logging
+import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -384,9 +387,47 @@ class DeliveryWorker:
                     self._stop.wait(_GATHER_SECONDS)
 
 
-def start_delivery_worker(database: Database, settings: Settings) -> DeliveryWorker | None:
-    """The delivery worker, started (the application's lifespan calls this); None when
-    `RACI_WEBHOOK_WORKER=false`."""
-    if not settings.webhook_worker:
+class WorkerProcess:
+    """`raci webhooks work` as a child process of the server; it exits with its parent."""
+
+    def __init__(self, settings: Settings) -> None:
+        passed = {
+            name: value
+            for name, value in settings.model_dump().items()
+            if name.startswith("webhook_")
+            or name in {"database_url", "sqlite_busy_timeout_ms", "lock_timeout_ms", "log_level"}
+        }
+        environment = os.environ | {
+            f"RACI_{name.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
+            for name, value in passed.items()
+        }
+        environment["RACI_WEBHOOK_WORKER"] = "thread"
+        self._process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            # Its parent's id, not read by the child: the server may be gone before the
+            # child has started.
+            [sys.executable, "-m", "app.cli", "webhooks", "work", "--parent", str(os.getpid())],
+            env=environment,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+
+def start_delivery_worker(
+    database: Database, settings: Settings
+) -> DeliveryWorker | WorkerProcess | None:
+    """The delivery worker the settings ask for, started (the application's lifespan calls
+    this): a child process (`RACI_WEBHOOK_WORKER=process`, the default), a thread of this
+    process (`thread`), or none (`off`). Stop it with `stop()`."""
+    if settings.webhook_worker == "off":
         return None
+    if settings.webhook_worker == "process":
+        return WorkerProcess(settings)
     return DeliveryWorker(database, settings).start()
