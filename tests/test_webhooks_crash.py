@@ -31,6 +31,7 @@ def test_sigkill_after_commit_still_delivers(
             "bootstrap_admin_key": SECRET,
             "log_level": "WARNING",
             "webhook_allow_private": "true",
+            "webhook_worker": "process",  # the default of `raci serve`
         }
         # The first server's worker looks once, at start, then sleeps for an hour.
         first = LiveServer(database_url, webhook_poll_seconds="3600", **settings).start()

@@ -114,7 +114,23 @@ def backoff(attempts: int, policy: DeliveryPolicy, rng: Callable[[], float]) -> 
 
 def claim_due(database: Database, now: datetime, policy: DeliveryPolicy) -> list[Attempt]:
     """Claim up to `batch_size` deliveries due at `now` (pending, enabled endpoint, no live
-    lease), oldest first, for `policy.lease`; in one short transaction."""
+    lease), oldest first, for `policy.lease`; in one short transaction, taken only when a
+    read finds something due (an idle worker never queues for SQLite's write lock)."""
+    due = (
+        WebhookDelivery.status == "pending",
+        WebhookDelivery.next_attempt_at <= now,
+        or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
+        WebhookEndpoint.enabled.is_(True),
+    )
+    with database.transaction(write=False) as session:
+        first = session.scalar(
+            select(WebhookDelivery.id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(*due)
+            .limit(1)
+        )
+        if first is None:
+            return []
     with database.transaction() as session:
         stmt = (
             select(
@@ -125,12 +141,7 @@ def claim_due(database: Database, now: datetime, policy: DeliveryPolicy) -> list
                 WebhookDelivery.created_at,
             )
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(
-                WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at <= now,
-                or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
-                WebhookEndpoint.enabled.is_(True),
-            )
+            .where(*due)
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
             .limit(policy.batch_size)
         )
