@@ -521,3 +521,21 @@ def test_old_deliveries_are_forgotten_pending_ones_kept(
     [left] = deliveries(admin, created["id"])
     assert left["status"] == "pending"
     assert event_count(chatbot) == 1
+
+
+def test_emit_routes_what_other_features_raise(admin: TestClient, chatbot: Database) -> None:
+    """The one call the agreement and review features make: escalations reach the
+    Accountable role's endpoint, proposals the Consulted ones'."""
+    with receiver() as cio, receiver() as cmo:
+        register(admin, cio.url, ["review.overdue", "agreement.requested"], roles=["CIO"])
+        register(admin, cmo.url, ["review.overdue", "agreement.requested"], roles=["CMO"])
+        subject = {"CIO": "AR", "CMO": "C"}
+        with chatbot.transaction() as session:
+            assert emit(session, "review.overdue", {"review": "q4"}, subject_roles=subject)
+            emit(session, "agreement.requested", {"cell": "nlu/CDO"}, subject_roles=subject)
+            assert emit(session, "finding.opened", {"rule": "X"}, subject_roles=subject) is None
+            with pytest.raises(ValueError, match="unknown"):
+                emit(session, "cell.exploded", {})
+        deliver_due(chatbot, POLICY)
+        assert [json.loads(r.body)["type"] for r in cio.received] == ["review.overdue"]
+        assert [json.loads(r.body)["type"] for r in cmo.received] == ["agreement.requested"]
