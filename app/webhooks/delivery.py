@@ -11,7 +11,10 @@ Claims make several workers safe together: a claim sets a lease (`claimed_until`
 short transaction, taking due rows with `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL
 (app.db.dialect.skip_locked), so no two workers ever send one delivery at once. Nothing is
 sent inside a database transaction, and nothing here runs in a request: a receiver that
-hangs or fails never slows a write.
+hangs or fails never slows a write. By default the worker is a child process of the server
+(`WorkerProcess`, `raci webhooks work`), so that signing and sending do not compete with
+requests for the server process's interpreter; `RACI_WEBHOOK_WORKER=thread` runs it as a
+thread of the server instead (`DeliveryWorker`), woken at once by a commit that queued.
 """
 
 import json
