@@ -539,3 +539,16 @@ def test_emit_routes_what_other_features_raise(admin: TestClient, chatbot: Datab
         deliver_due(chatbot, POLICY)
         assert [json.loads(r.body)["type"] for r in cio.received] == ["review.overdue"]
         assert [json.loads(r.body)["type"] for r in cmo.received] == ["agreement.requested"]
+
+
+def test_endpoints_follow_a_role_renamed_or_merged(
+    admin: TestClient, client: TestClient, chatbot: Database, hook: Receiver
+) -> None:
+    created = register(admin, hook.url, ["cell.changed"], roles=["CDO", "CIO"])
+    assert client.post("/roles/CDO/rename", json={"code": "CDAO"}).status_code == 200
+    path = f"/webhooks/{created['id']}"
+    assert admin.get(path).json()["roles"] == ["CDAO", "CIO"]
+    assert client.post("/roles/CDAO/merge", json={"into": "CIO"}).status_code == 200
+    assert admin.get(path).json()["roles"] == ["CIO"]
+    entry = admin.get("/audit", params={"resource_type": "webhook"}).json()["items"][-1]
+    assert entry["after"]["roles"] == ["CIO"]

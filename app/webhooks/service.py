@@ -181,3 +181,13 @@ def redeliver(
     )
     session.flush()
     return delivery, event_type
+
+
+def replace_role(session: Session, code: str, into: str) -> None:
+    """Endpoints bound to role `code` are bound to `into` instead (a role renamed or merged:
+    app.renames); audited as changes of those endpoints."""
+    for endpoint in session.scalars(select(WebhookEndpoint)):
+        if code in endpoint.roles:
+            roles = [into if role == code else role for role in endpoint.roles]
+            endpoint.roles = list(dict.fromkeys(roles))
+    session.flush()
