@@ -552,3 +552,13 @@ def test_endpoints_follow_a_role_renamed_or_merged(
     assert admin.get(path).json()["roles"] == ["CIO"]
     entry = admin.get("/audit", params={"resource_type": "webhook"}).json()["items"][-1]
     assert entry["after"]["roles"] == ["CIO"]
+
+
+def test_a_role_endpoints_are_bound_to_cannot_be_deleted(
+    admin: TestClient, client: TestClient
+) -> None:
+    created = register(admin, "http://127.0.0.1:9/x", ["cell.changed"], roles=["CEO"])
+    body = assert_problem(client.delete("/roles/CEO"), 409)
+    assert created["id"] in body["detail"]
+    admin.patch(f"/webhooks/{created['id']}", json={"roles": ["CIO"]})
+    assert client.delete("/roles/CEO").status_code == 204
