@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from app.cli_admin import db_cli, keys_cli
+from app.cli_admin import db_cli, keys_cli, webhooks_cli
 from app.cli_common import (
     EXIT_FAILURE,
     describe_database,
@@ -52,6 +52,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys", no_args_is_help=True)
 reviews_cli = typer.Typer(help="Governance reviews of joint KPIs that fall off track.")
 cli.add_typer(reviews_cli, name="reviews", no_args_is_help=True)
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 @cli.callback()

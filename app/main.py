@@ -50,6 +50,8 @@ from app.roles.router import router as roles_router
 from app.rules.router import router as rules_router
 from app.settings.router import router as settings_router
 from app.waivers.router import router as waivers_router
+from app.webhooks.delivery import start_delivery_worker
+from app.webhooks.router import router as webhooks_router
 from app.wiring import open_database, wire
 
 log = logging.getLogger("raci")
@@ -110,6 +112,10 @@ TAGS = [
     {"name": "imports", "description": "Whole-portfolio pushes from PMO tools, all or nothing."},
     {"name": "audit", "description": "Who changed what, when: a change feed."},
     {"name": "keys", "description": "API keys (admin scope)."},
+    {
+        "name": "webhooks",
+        "description": "Signed event deliveries routed by RACI letter (admin scope).",
+    },
     {"name": "health", "description": "Probes for orchestrators."},
 ]
 
@@ -132,6 +138,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     imports_router,
     audit_router,
     keys_router,
+    webhooks_router,
 )
 
 
@@ -180,7 +187,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             if settings.review_check_seconds > 0
             else None
         )
+        webhooks = start_delivery_worker(app.state.database, settings)
         yield
+        if webhooks is not None:
+            webhooks.stop()
         if checker is not None:
             checker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

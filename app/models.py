@@ -14,8 +14,15 @@ from app.roles.models import Role
 from app.rules.models import RuleSetting
 from app.settings.models import ServiceSettings
 from app.waivers.models import Waiver
+from app.webhooks.models import (
+    AnnouncedKpiStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 __all__ = [
+    "AnnouncedKpiStatus",
     "ApiKey",
     "AuditEntry",
     "Base",
@@ -36,4 +43,7 @@ __all__ = [
     "RuleSetting",
     "ServiceSettings",
     "Waiver",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

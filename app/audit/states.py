@@ -35,6 +35,7 @@ from app.roles.models import ROLE_FIELDS, Role
 from app.rules.models import RuleSetting
 from app.settings.models import SETTINGS_FIELDS, ServiceSettings
 from app.waivers.models import WAIVER_FIELDS, Waiver
+from app.webhooks.models import WEBHOOK_FIELDS, WebhookEndpoint
 
 _CHUNK = 500
 
@@ -194,6 +195,13 @@ SPECS: dict[str, ResourceSpec] = {
             },
         ),
         ResourceSpec("waiver", Waiver, _columns(Waiver, ("key", *WAIVER_FIELDS)), ("key",)),
+        # Never the signing secret.
+        ResourceSpec(
+            "webhook",
+            WebhookEndpoint,
+            _columns(WebhookEndpoint, ("id", *WEBHOOK_FIELDS)),
+            ("id",),
+        ),
         # Never the secret's hash: a key is its name, scope and the roles it acts for.
         ResourceSpec(
             "api_key",

@@ -44,6 +44,7 @@ from app.raci.models import PROPOSED, RaciCell
 from app.reviews.models import Review, ReviewParticipant
 from app.roles.models import Role
 from app.waivers.models import Waiver
+from app.webhooks import service as webhooks_service
 
 RENAME_LOCK = "raci.renames"
 _CELL_VALUE: TypeAdapter[str] = TypeAdapter(RaciValue)
@@ -147,8 +148,8 @@ def _role_row(connection: Connection, code: str) -> Any:
 
 def rename_role(session: Session, code: str, new_code: str, if_match: IfMatch) -> bool:
     """Give role `code` the code `new_code` everywhere it is named: its RACI cells, the
-    initiatives it sponsors, the KPIs it owns, the capabilities it is the agreed owner of.
-    False when `new_code` is already its code (nothing to do). 404 for an unknown role, 409
+    initiatives it sponsors, the KPIs it owns, the capabilities it is the agreed owner of,
+    the webhook endpoints bound to it. False when `new_code` is already its code (nothing to do). 404 for an unknown role, 409
     when `new_code` is taken, 412 for a stale If-Match."""
     connection, audit = _start(session)
     role = _role_row(connection, code)
@@ -195,6 +196,7 @@ def rename_role(session: Session, code: str, new_code: str, if_match: IfMatch) -
     for resource_type, before in refs:
         audit.updated(resource_type, before)
     _finish(session, audit)
+    webhooks_service.replace_role(session, code, new_code)
     return True
 
 
@@ -357,6 +359,7 @@ def merge_role(session: Session, code: str, into: str, if_match: IfMatch) -> Non
     for resource_type, before in refs:
         audit.updated(resource_type, before)
     _finish(session, audit)
+    webhooks_service.replace_role(session, code, into)
 
 
 def _joined_cells(
