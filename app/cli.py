@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from app.cli_admin import db_cli, keys_cli
+from app.cli_admin import db_cli, keys_cli, webhooks_cli
 from app.cli_common import (
     EXIT_FAILURE,
     describe_database,
@@ -35,7 +35,9 @@ from app.cli_common import (
 )
 from app.core.config import Settings
 from app.db import migrate
+from app.db.base import utcnow
 from app.demo import load_demo, remove_demo
+from app.reviews.service import open_due_reviews
 from raci_client import report_cli, transfer_cli
 
 cli = typer.Typer(
@@ -48,6 +50,9 @@ cli = typer.Typer(
 )
 cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys", no_args_is_help=True)
+reviews_cli = typer.Typer(help="Governance reviews of joint KPIs that fall off track.")
+cli.add_typer(reviews_cli, name="reviews", no_args_is_help=True)
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 @cli.callback()
@@ -125,6 +130,21 @@ def demo(
     err.print(table)
     err.print("See the findings: GET /api/v1/reports/findings, or /dashboard in a browser.")
     err.print("Take it out again with: raci demo --remove")
+
+
+@reviews_cli.command("check")
+def reviews_check() -> None:
+    """Open a governance review for each joint KPI whose target date passed unmet and that
+    has none since (what `raci serve` does every RACI_REVIEW_CHECK_SECONDS). Prints the keys
+    of the reviews opened, one a line; running it again opens nothing more."""
+    with reported_errors():
+        settings = load_settings()
+        migrate.upgrade(settings.database_url)
+        with open_command_database(settings) as database, database.transaction() as session:
+            opened = [review.key for review in open_due_reviews(session, utcnow().date())]
+    for key in opened:
+        out.print(key, highlight=False)
+    err.print(f"{len(opened)} governance review(s) opened.")
 
 
 @contextmanager

@@ -1,5 +1,7 @@
 """The ASGI application: `app.main:app` for uvicorn or gunicorn."""
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -11,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __doc__ as package_doc
 from app import docs, openapi
+from app.agreements.router import router as agreements_router
 from app.audit.router import router as audit_router
 from app.auth.middleware import AuthenticationMiddleware
 from app.auth.resolver import KeyResolver
@@ -42,10 +45,14 @@ from app.observability.middleware import ObservabilityMiddleware
 from app.raci.router import router as raci_router
 from app.renames.router import router as renames_router
 from app.reports.router import router as reports_router
+from app.reviews.checks import check_periodically
+from app.reviews.router import router as reviews_router
 from app.roles.router import router as roles_router
 from app.rules.router import router as rules_router
 from app.settings.router import router as settings_router
 from app.waivers.router import router as waivers_router
+from app.webhooks.delivery import start_delivery_worker
+from app.webhooks.router import router as webhooks_router
 from app.wiring import open_database, wire
 
 log = logging.getLogger("raci")
@@ -58,7 +65,7 @@ A portfolio holds **initiatives** made of **components**; for every component ea
 **role** may hold one RACI **cell**. **Capabilities** recognise the same kind of work across
 initiatives and name the role agreed to own it. **KPIs**, owned by one or more roles, receive
 **measurements**. The **reports** tell what is unowned, what overlaps, where one side works
-alone and which KPIs are off track.
+alone and which KPIs are off track. A joint KPI that falls off track opens a governance **review**.
 
 Every call needs `Authorization: Bearer <key>`: press **Authorize** and paste a key
 (`raci keys create NAME --scope write` prints one). Without one, or with a wrong one, the
@@ -86,6 +93,10 @@ TAGS = [
         "name": "reports",
         "description": "Findings (gaps, overlaps, silos, drift, KPIs) and workload.",
     },
+    {
+        "name": "agreements",
+        "description": "Who agreed to what: keys acting for a role agree to or dispute its cells.",
+    },
     {"name": "rules", "description": "Switch findings rules on or off, change their severity."},
     {
         "name": "settings",
@@ -95,34 +106,41 @@ TAGS = [
         "name": "waivers",
         "description": "Findings accepted knowingly, with the rationale: left out of the reports.",
     },
+    {
+        "name": "reviews",
+        "description": "Governance reviews, opened when a joint KPI falls off track.",
+    },
     {"name": "imports", "description": "Whole-portfolio pushes from PMO tools, all or nothing."},
     {"name": "audit", "description": "Who changed what, when: a change feed."},
     {"name": "keys", "description": "API keys (admin scope)."},
+    {
+        "name": "webhooks",
+        "description": "Signed event deliveries routed by RACI letter (admin scope).",
+    },
     {"name": "health", "description": "Probes for orchestrators."},
 ]
 
 
-def _api_router() -> APIRouter:
-    # Every route under it takes a key; the key check also refuses unknown query parameters.
-    api = APIRouter(prefix=API_PREFIX)
-    for router in (
-        roles_router,
-        capabilities_router,
-        initiatives_router,
-        components_router,
-        raci_router,
-        kpis_router,
-        reports_router,
-        rules_router,
-        settings_router,
-        waivers_router,
-        renames_router,
-        imports_router,
-        audit_router,
-        keys_router,
-    ):
-        api.include_router(router)
-    return api
+# Every route under API_PREFIX takes a key; the key check also refuses unknown query parameters.
+API_ROUTERS: tuple[APIRouter, ...] = (
+    roles_router,
+    capabilities_router,
+    initiatives_router,
+    components_router,
+    raci_router,
+    agreements_router,
+    kpis_router,
+    reports_router,
+    rules_router,
+    settings_router,
+    waivers_router,
+    reviews_router,
+    renames_router,
+    imports_router,
+    audit_router,
+    keys_router,
+    webhooks_router,
+)
 
 
 def _register_bootstrap_key(database: Database, settings: Settings) -> None:
@@ -163,7 +181,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_if_unconfigured(settings.log_level, settings.log_json)
         _register_bootstrap_key(app.state.database, settings)
+        checker = (
+            asyncio.create_task(
+                check_periodically(app.state.database, settings.review_check_seconds)
+            )
+            if settings.review_check_seconds > 0
+            else None
+        )
+        webhooks = start_delivery_worker(app.state.database, settings)
         yield
+        if webhooks is not None:
+            webhooks.stop()
+        if checker is not None:
+            checker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checker
         if database is None:
             app.state.database.dispose()
 
@@ -229,7 +261,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             public=settings.metrics_public,
         )
     )
-    app.include_router(_api_router())
+    # Each with the prefix given here: FastAPI then builds a route once, when first routed,
+    # instead of again for every router it passes through.
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     # The read-only dashboard in the browser, and the CSS and images it loads (no CDN).
     app.include_router(dashboard_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

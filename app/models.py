@@ -9,12 +9,20 @@ from app.idempotency.models import IdempotencyRecord
 from app.initiatives.models import Initiative, InitiativeTag
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
+from app.reviews.models import Review, ReviewParticipant
 from app.roles.models import Role
 from app.rules.models import RuleSetting
 from app.settings.models import ServiceSettings
 from app.waivers.models import Waiver
+from app.webhooks.models import (
+    AnnouncedKpiStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 __all__ = [
+    "AnnouncedKpiStatus",
     "ApiKey",
     "AuditEntry",
     "Base",
@@ -28,9 +36,14 @@ __all__ = [
     "KpiOwner",
     "Measurement",
     "RaciCell",
+    "Review",
+    "ReviewParticipant",
     "RevokedSecret",
     "Role",
     "RuleSetting",
     "ServiceSettings",
     "Waiver",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -18,6 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+# Cells are proposed when the portfolio is loaded, as an import makes them: within their
+# agreement grace period whenever the benchmark runs (no UNAGREED_CELL flood).
+LOADED = datetime.now(UTC)
 
 SEEDED_ROLES = ("CMO", "CIO", "CDO", "CEO")
 EXTRA_ROLES = (
@@ -146,6 +149,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "version",
         "created_at",
         "updated_at",
+        "agreement",
+        "letters_set_at",
     ),
     "kpi": (
         "id",
@@ -346,7 +351,7 @@ def _initiative(
             )
         )
         for role, letter in _cells(rng, sponsor, agreed_owner, silo):
-            rows["raci_cell"].append((component_id, role, letter, None, *stamp))
+            rows["raci_cell"].append((component_id, role, letter, None, *stamp, "proposed", LOADED))
     return component_id
 
 

@@ -14,8 +14,10 @@ time cap per key (`--max-time`; a run that exceeds it fails). The full form spen
 fuzzing and the stateful phase repeat until the cap (so how many cases it runs depends on
 the machine). `--short` is the CI form: the write key, 15 cases per operation, the examples, fuzzing
 and stateful phases once each (the same cases on every machine; the coverage phase runs in
-process in tests/test_schemathesis.py), capped at 90 s; under a minute per database. Exit status 0 when every run passed; the server's log must hold no traceback
-either.
+process in tests/test_schemathesis.py), about a minute per database on an idle machine. Its
+cap, 600 s, only guards against a hang: the run is a fixed set of cases, so a loaded machine
+makes it slower, never different. Exit status 0 when every run passed; the server's log must
+hold no traceback either.
 
 The server runs with the failed-key and anonymous-request limits raised: schemathesis sends
 wrong keys on purpose (`ignored_auth`) and would otherwise meet 429s, which those limits'
@@ -68,7 +70,7 @@ class Plan:
 
 SHORT = Plan(
     max_examples=15,
-    max_time=90,
+    max_time=600,
     repeat=False,
     keys=("write",),
     # The coverage phase (every boundary and invalid value of every parameter, every method

@@ -47,7 +47,13 @@ def database(_session_database: tuple[Database, dict]) -> Database:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, bootstrap_admin_key=ADMIN_SECRET)  # type: ignore[arg-type]
+    # Webhook receivers in tests listen on 127.0.0.1; tests drive deliveries themselves.
+    return Settings(
+        database_url=database_url,
+        bootstrap_admin_key=ADMIN_SECRET,  # type: ignore[arg-type]
+        webhook_allow_private=True,
+        webhook_worker="off",
+    )
 
 
 @pytest.fixture

@@ -58,6 +58,8 @@ class LiveServer:
             if not k.startswith("RACI_") and k != "PROMETHEUS_MULTIPROC_DIR"
         }
         env["RACI_DATABASE_URL"] = self.database_url
+        # No webhook worker process unless a test asks for one (tests/test_webhooks_crash.py).
+        env["RACI_WEBHOOK_WORKER"] = "off"
         env.update({f"RACI_{name.upper()}": value for name, value in self.settings.items()})
         return env
 

@@ -2,7 +2,9 @@
 
 The document has the shape `POST /imports` takes (and app/data/portfolio.json has):
 `{"roles", "capabilities", "initiatives" (with nested "components" and "raci" maps),
-"kpis", "measurements": {kpi key: [...]}}`, every part optional. It is written with
+"kpis", "measurements": {kpi key: [...]}}`, every part optional; components may carry
+`agreements` as `GET /export` writes them, each with an optional `proposed_at`, and the
+document a `cells_proposed_at` (when the letters of cells without one were set). It is written with
 SQLAlchemy Core in one transaction, without validation and without going through HTTP,
 so that report tests do not depend on the other endpoints.
 """
@@ -60,6 +62,20 @@ def _instant(value: str | datetime) -> datetime:
         return value
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _agreement(given: dict[str, Any] | None, proposed_at: datetime) -> dict[str, Any]:
+    """A cell's agreement columns from a component's `agreements` entry (as the export
+    writes it, plus `proposed_at`: when its letters were set); none: proposed at
+    `proposed_at` (the document's `cells_proposed_at`, else the load's time)."""
+    entry = given or {}
+    return {
+        "agreement": entry.get("state", "proposed"),
+        "agreement_by": entry.get("by"),
+        "agreement_at": _instant(entry["at"]) if entry.get("at") else None,
+        "agreement_comment": entry.get("comment"),
+        "letters_set_at": _instant(entry.get("proposed_at") or proposed_at),
+    }
 
 
 def load_portfolio(database: Database, document: dict[str, Any]) -> None:
@@ -148,11 +164,13 @@ def load_into(session: Session, document: dict[str, Any]) -> None:
                 select(Component.id, Component.initiative_id, Component.key)
             )
         }
+        proposed_at = _instant(document.get("cells_proposed_at") or now)
         cells = [
             {
                 "component_id": component_ids[(initiative_ids[i["key"]], c["key"])],
                 "role": role.upper(),
                 "raci": normalize_raci(raci),
+                **_agreement((c.get("agreements") or {}).get(role), proposed_at),
                 **stamps,
             }
             for i in initiatives

@@ -21,7 +21,12 @@ DEFAULT_SEVERITY = {
     "OWNER_DRIFT": "low",
     "NO_JOINT_KPI": "medium",
     "KPI_OFF_TRACK": "medium",
+    "DISPUTED_CELL": "high",
+    "UNAGREED_CELL": "low",
+    "STALE_AGREEMENT": "low",
 }
+GRACE_DAYS = 14  # agreement_grace_days, as /settings holds it by default
+RECONFIRM_DAYS = 365  # reconfirm_days
 LETTER = {"R": "R", "A": "A", "C": "C", "I": "I", "AR": "AR", "A/R": "AR", "R/A": "AR", "RA": "AR"}
 
 # (rule, severity, initiative, component, capability, kpi, roles)
@@ -82,6 +87,23 @@ def reference_findings(
             owner = agreed_owner.get(capability) if capability else None
             if owner is not None and owner not in accountable:
                 found.append(("OWNER_DRIFT", *where, tuple(sorted({owner, *accountable}))))
+            for role in cells:
+                agreement = (component.get("agreements") or {}).get(role) or {}
+                state = agreement.get("state", "proposed")
+                proposed = _instant(
+                    agreement.get("proposed_at")
+                    or document.get("cells_proposed_at")
+                    or datetime.now(UTC)  # loaded now, as tests.portfolio_loader does
+                )
+                if state == "disputed":
+                    found.append(("DISPUTED_CELL", *where, (role,)))
+                elif state == "proposed" and (as_of - proposed.date()).days >= GRACE_DAYS:
+                    found.append(("UNAGREED_CELL", *where, (role,)))
+                elif (
+                    state == "agreed"
+                    and (as_of - _instant(agreement["at"]).date()).days > RECONFIRM_DAYS
+                ):
+                    found.append(("STALE_AGREEMENT", *where, (role,)))
         if len(roles_named) == 1:
             found.append(("SILOED_INITIATIVE", key, None, None, None, tuple(roles_named)))
         joint = any(key in k.get("initiatives", []) and len(set(k["owners"])) >= 2 for k in kpis)

@@ -265,6 +265,10 @@ def test_a_nested_put_records_the_initiative_its_components_and_cells(
         "role": "CIO",
         "raci": "AR",
         "rationale": None,
+        "agreement": "proposed",
+        "agreement_by": None,
+        "agreement_at": None,
+        "agreement_comment": None,
     }
     # Tag rows are part of the initiative's entry, never entries of their own.
     assert {e["resource_type"] for e in entries} == {"initiative", "component", "raci_cell"}
@@ -381,7 +385,7 @@ def test_api_keys_are_audited_without_secrets_or_hashes(
         ("create", "bootstrap"),
         ("delete", "bootstrap"),
     ]
-    assert entries[0]["after"] == {"name": "pmo-sync", "scope": "write"}
+    assert entries[0]["after"] == {"name": "pmo-sync", "scope": "write", "acts_for": []}
     with database.transaction(write=False) as session:
         everything = str([(e.before, e.after) for e in session.scalars(select(AuditEntry))])
     assert secret not in everything

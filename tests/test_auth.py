@@ -162,7 +162,7 @@ def test_get_keys_never_shows_a_secret_or_a_hash(admin: TestClient) -> None:
     assert keys["pmo-sync"]["scope"] == "write"
     assert keys["bootstrap"]["scope"] == "admin"
     for key in keys.values():
-        assert set(key) <= {"name", "scope", "created_at", "last_used_at"}
+        assert set(key) <= {"name", "scope", "acts_for", "created_at", "last_used_at"}
     assert secret not in response.text
     assert hashlib.sha256(secret.encode()).hexdigest() not in response.text
 

@@ -123,6 +123,29 @@ def test_keys_create_with_a_bad_name_is_one_line_and_exit_2(migrated: str) -> No
     assert_one_line_error(run("keys", "create", "PMO Sync"), 2, "not a valid key name")
 
 
+def test_keys_create_acts_for_roles_and_keys_list_shows_them(migrated: str) -> None:
+    made = run(
+        "keys", "create", "cio", "--scope", "write", "--acts-for", "cio", "--acts-for", "CDO"
+    )
+    assert made.exit_code == 0, made.output
+    assert "acting for CDO, CIO" in made.stderr
+    assert run("keys", "create", "cmo", "--acts-for", "CMO,CEO").exit_code == 0
+    result = run("keys", "list")
+    rows = {
+        cells[0]: cells[2]
+        for line in result.stdout.splitlines()
+        if "│" in line
+        for cells in [[cell.strip() for cell in line.strip("│ ").split("│")]]
+    }
+    assert rows == {"cio": "CDO, CIO", "cmo": "CEO, CMO"}
+
+
+def test_keys_create_acting_for_an_unknown_role_is_one_line(migrated: str) -> None:
+    assert_one_line_error(run("keys", "create", "x", "--acts-for", "CXO"), 1, "CXO")
+    assert_one_line_error(run("keys", "create", "x", "--acts-for", "not a code"), 2, "--acts-for")
+    assert keys_in(migrated) == {}
+
+
 def test_keys_commands_on_an_unmigrated_database_say_what_to_do(url: str) -> None:
     assert_one_line_error(run("keys", "create", "pmo-sync"), 1, "run 'raci db upgrade' first")
     assert_one_line_error(run("keys", "list"), 1, "raci db upgrade")

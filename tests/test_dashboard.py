@@ -161,6 +161,19 @@ def test_login_keeps_the_key_in_an_httponly_samesite_strict_cookie(
     assert web.get("/dashboard").status_code == 200
 
 
+def test_the_header_shows_whom_the_key_acts_for(web: TestClient, database: Database) -> None:
+    with database.transaction() as session:
+        data = ApiKeyCreate(name="cio-office", scope="read", acts_for=["CIO", "CDO"])
+        _, secret = keys_service.create_key(session, data)
+    assert log_in(web, secret).status_code == 303
+    who = page(web).find("div", **{"class": "who"})
+    assert "cio-office" in who.text and "acting for CDO, CIO" in who.text
+
+
+def test_a_key_acting_for_no_role_shows_only_its_name(signed_in: TestClient) -> None:
+    assert "acting for" not in page(signed_in).find("div", **{"class": "who"}).text
+
+
 def test_cookie_is_secure_over_https(app: FastAPI, read_key: str) -> None:
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
         response = log_in(client, read_key, {"Origin": "https://testserver"})

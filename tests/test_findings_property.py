@@ -26,6 +26,24 @@ LETTERS = ["R", "A", "C", "I", "AR", "a/r"]
 DAY0 = date(2026, 1, 1)
 
 
+def instants() -> st.SearchStrategy[str]:
+    """An instant within 800 days of DAY0, to the minute, in UTC."""
+    start = datetime.combine(DAY0, datetime.min.time(), tzinfo=UTC)
+    return st.integers(0, 800 * 24 * 60).map(
+        lambda minutes: (start + timedelta(minutes=minutes)).isoformat()
+    )
+
+
+@st.composite
+def agreements(draw: st.DrawFn) -> dict[str, Any]:
+    """A cell's agreement as the export writes it, with when its letters were proposed."""
+    state = draw(st.sampled_from(["proposed", "agreed", "disputed"]))
+    entry: dict[str, Any] = {"state": state, "proposed_at": draw(instants())}
+    if state != "proposed":
+        entry |= {"by": "someone", "at": draw(instants()), "comment": "why"}
+    return entry
+
+
 @st.composite
 def portfolios(draw: st.DrawFn) -> dict[str, Any]:
     roles = st.sampled_from(ROLES)
@@ -43,7 +61,15 @@ def portfolios(draw: st.DrawFn) -> dict[str, Any]:
                 draw(st.none() | st.sampled_from(capability_keys)) if capability_keys else None
             )
             components.append(
-                {"key": f"c{m}", "name": f"Component {m}", "capability": capability, "raci": raci}
+                {
+                    "key": f"c{m}",
+                    "name": f"Component {m}",
+                    "capability": capability,
+                    "raci": raci,
+                    "agreements": {
+                        role: draw(agreements()) for role in raci if draw(st.booleans())
+                    },
+                }
             )
         initiatives.append(
             {
@@ -90,6 +116,7 @@ def portfolios(draw: st.DrawFn) -> dict[str, Any]:
             for h in hours
         ]
     return {
+        "cells_proposed_at": draw(instants()),
         "roles": [{"code": "CFO", "name": "Chief Financial Officer"}],
         "capabilities": capabilities,
         "initiatives": initiatives,

@@ -70,8 +70,8 @@ def test_matrix_at_in_csv_has_the_initiative_column(client: TestClient) -> None:
         "/initiatives/support-chatbot/raci", params={"at": moment(), "format": "csv"}
     )
     lines = response.text.splitlines()
-    assert lines[0] == "initiative,component,name,CIO,CMO"
-    assert lines[1] == "support-chatbot,nlu,NLU engine,AR,C"
+    assert lines[0] == "initiative,component,name,CIO,CMO,agreement"
+    assert lines[1] == 'support-chatbot,nlu,NLU engine,AR,C,"proposed: CIO, CMO"'
 
 
 def test_a_key_with_like_wildcards_does_not_match_other_initiatives(client: TestClient) -> None:

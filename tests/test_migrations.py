@@ -22,6 +22,10 @@ FINDINGS_RULES = {
     "OWNER_DRIFT": "low",
     "NO_JOINT_KPI": "medium",
     "KPI_OFF_TRACK": "medium",
+    "GOVERNANCE_REVIEW_OVERDUE": "high",
+    "DISPUTED_CELL": "high",
+    "UNAGREED_CELL": "low",
+    "STALE_AGREEMENT": "low",
 }
 
 
@@ -76,7 +80,7 @@ def test_after_upgrade_the_database_matches_the_models(database_url: str) -> Non
     )
 
 
-def test_a_new_database_has_the_four_roles_and_the_nine_rules(empty_url: str) -> None:
+def test_a_new_database_has_the_four_roles_and_every_rule(empty_url: str) -> None:
     migrate.upgrade(empty_url)
     engine = make_engine(empty_url)
     try:

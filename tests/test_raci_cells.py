@@ -48,6 +48,7 @@ def test_get_shows_the_cell_with_its_etag(client: TestClient, chatbot: Database)
         "role": "CIO",
         "raci": "AR",
         "rationale": None,
+        "agreement": {"state": "proposed", "by": None, "at": None, "comment": None},
         "version": 1,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],

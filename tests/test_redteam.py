@@ -2,8 +2,8 @@
 the stateful phase included, against a live server on this run's database kind (SQLite, or
 PostgreSQL when RACI_TEST_DATABASE_URL names a server); seeded, at most 15 cases per
 operation, the examples, fuzzing and stateful phases once each (the same cases on every
-machine; tests/test_schemathesis.py runs the coverage phase), capped at 90 s. Any failed
-check, or a traceback in the server's log, fails it."""
+machine; tests/test_schemathesis.py runs the coverage phase), with a 600 s guard against a
+hang. Any failed check, or a traceback in the server's log, fails it."""
 
 from bench.redteam import run
 from tests.database import base_url, is_postgres

@@ -118,13 +118,13 @@ def test_matrix_csv_has_a_row_per_component_and_a_column_per_role(
 ) -> None:
     rows = rows_of(client.get("/initiatives/support-chatbot/raci", headers={"Accept": "text/csv"}))
     assert rows == [
-        ["initiative", "component", "name", "CDO", "CIO", "CMO"],
-        ["support-chatbot", "crm-feed", "CRM data feed", "A", "A", "I"],
-        ["support-chatbot", "nlu", "NLU engine", "", "AR", "C"],
-        ["support-chatbot", "persona", "Conversation design", "R", "", "A"],
+        ["initiative", "component", "name", "CDO", "CIO", "CMO", "agreement"],
+        ["support-chatbot", "crm-feed", "CRM data feed", "A", "A", "I", "proposed: CDO, CIO, CMO"],
+        ["support-chatbot", "nlu", "NLU engine", "", "AR", "C", "proposed: CIO, CMO"],
+        ["support-chatbot", "persona", "Conversation design", "R", "", "A", "proposed: CDO, CMO"],
     ]
     every = rows_of(client.get("/initiatives/support-chatbot/raci?format=csv&roles=all"))
-    assert every[0] == ["initiative", "component", "name", "CDO", "CEO", "CIO", "CMO"]
+    assert every[0] == ["initiative", "component", "name", "CDO", "CEO", "CIO", "CMO", "agreement"]
 
 
 def test_cells_that_a_spreadsheet_would_run_are_prefixed(

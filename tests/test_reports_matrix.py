@@ -21,18 +21,21 @@ def test_matrix_has_the_initiatives_roles_as_columns_and_a_row_per_component_by_
                 "name": "CRM data feed",
                 "group": None,
                 "cells": {"CDO": "A", "CIO": "A", "CMO": "I"},
+                "agreements": {"CDO": "proposed", "CIO": "proposed", "CMO": "proposed"},
             },
             {
                 "component": "nlu",
                 "name": "NLU engine",
                 "group": None,
                 "cells": {"CIO": "AR", "CMO": "C"},
+                "agreements": {"CIO": "proposed", "CMO": "proposed"},
             },
             {
                 "component": "persona",
                 "name": "Conversation design",
                 "group": None,
                 "cells": {"CDO": "R", "CMO": "A"},
+                "agreements": {"CDO": "proposed", "CMO": "proposed"},
             },
         ],
     }
@@ -44,7 +47,7 @@ def test_matrix_of_a_closed_initiative_is_shown_too(database: Database, client: 
     load_portfolio(database, demo_portfolio())
     body = client.get("/initiatives/legacy-portal/raci").json()
     assert body["rows"] == [
-        {"component": "site", "name": "Portal site", "group": None, "cells": {}}
+        {"component": "site", "name": "Portal site", "group": None, "cells": {}, "agreements": {}}
     ]
 
 

@@ -19,6 +19,10 @@ DEFAULTS = {
     "OWNER_DRIFT": "low",
     "NO_JOINT_KPI": "medium",
     "KPI_OFF_TRACK": "medium",
+    "GOVERNANCE_REVIEW_OVERDUE": "high",
+    "DISPUTED_CELL": "high",
+    "UNAGREED_CELL": "low",
+    "STALE_AGREEMENT": "low",
 }
 
 
@@ -50,9 +54,10 @@ def test_list_gives_every_rule_by_code_enabled_with_its_default(client: TestClie
 
 
 def test_list_pages_by_code(client: TestClient) -> None:
-    first = client.get("/rules", params={"limit": 5}).json()
-    assert len(first["items"]) == 5 and first["next_cursor"]
-    second = client.get("/rules", params={"limit": 5, "cursor": first["next_cursor"]}).json()
+    limit = len(DEFAULTS) // 2 + 1
+    first = client.get("/rules", params={"limit": limit}).json()
+    assert len(first["items"]) == limit and first["next_cursor"]
+    second = client.get("/rules", params={"limit": limit, "cursor": first["next_cursor"]}).json()
     assert second["next_cursor"] is None
     codes = [r["code"] for r in first["items"] + second["items"]]
     assert codes == sorted(DEFAULTS)

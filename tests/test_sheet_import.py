@@ -311,8 +311,8 @@ def test_the_matrix_has_the_initiatives_roles_a_group_column_and_letter_sets(
     every = client.get("/initiatives/grouped/raci", params={"roles": "all"}).json()
     assert every["roles"] == ["CDO", "CEO", "CIO", "CMO"]
     lines = client.get("/initiatives/grouped/raci", params={"format": "csv"}).text.splitlines()
-    assert lines[0] == "initiative,component,name,group,CIO,CMO"
-    assert lines[1] == "grouped,charter,Charter,PLANNING,AC,R"
+    assert lines[0] == "initiative,component,name,group,CIO,CMO,agreement"
+    assert lines[1] == 'grouped,charter,Charter,PLANNING,AC,R,"proposed: CIO, CMO"'
 
 
 def test_the_xlsx_matrix_keeps_the_heat_map_colours(client: TestClient) -> None:

@@ -65,6 +65,7 @@ from app.db.changes import (
     Fields,
     ResourceType,
     forget_recorded,
+    hand_on,
     take_recorded,
 )
 
@@ -274,6 +275,7 @@ def _before_commit(session: Session) -> None:
     connection = session.connection()
     found = _entries(connection, pending) if isinstance(pending, _Pending) else []
     _write(connection, actor_of(session), found + explicit)
+    hand_on(session, found + explicit)
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:

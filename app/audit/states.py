@@ -1,8 +1,8 @@
 """The public state of every audited resource, and how to read it set-based.
 
 A resource's state is what the API shows of it (a role's code, name and description; an
-initiative's fields and tags; a cell's initiative, component, role, letters and
-rationale), never an internal id or a secret. The audit trail compares states before and
+initiative's fields and tags; a cell's initiative, component, role, letters, rationale and
+agreement), never an internal id or a secret. The audit trail compares states before and
 after a transaction (app.audit.recorder) and `?at=` rebuilds matrices from them.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.auth.models import ApiKey
+from app.auth.models import ApiKey, ApiKeyRole
 from app.capabilities.models import CAPABILITY_FIELDS, Capability
 from app.components.models import COMPONENT_FIELDS, Component
 from app.core.jsonable import jsonable
@@ -30,10 +30,12 @@ from app.db.changes import Fields, ResourceType
 from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
 from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
+from app.reviews.models import REVIEW_FIELDS, Review, ReviewParticipant
 from app.roles.models import ROLE_FIELDS, Role
 from app.rules.models import RuleSetting
 from app.settings.models import SETTINGS_FIELDS, ServiceSettings
 from app.waivers.models import WAIVER_FIELDS, Waiver
+from app.webhooks.models import WEBHOOK_FIELDS, WebhookEndpoint
 
 _CHUNK = 500
 
@@ -129,6 +131,10 @@ SPECS: dict[str, ResourceSpec] = {
                 "role": RaciCell.role,
                 "raci": RaciCell.raci,
                 "rationale": RaciCell.rationale,
+                "agreement": RaciCell.agreement,
+                "agreement_by": RaciCell.agreement_by,
+                "agreement_at": RaciCell.agreement_at,
+                "agreement_comment": RaciCell.agreement_comment,
             },
             ("initiative", "component", "role"),
             joins=(
@@ -150,7 +156,10 @@ SPECS: dict[str, ResourceSpec] = {
                     (Initiative, Initiative.id == KpiInitiative.initiative_id),
                 ),
             },
-            cascades=(Cascade("measurement", Measurement.kpi_id),),
+            cascades=(
+                Cascade("measurement", Measurement.kpi_id),
+                Cascade("review", Review.kpi_id),
+            ),
         ),
         ResourceSpec(
             "measurement",
@@ -173,9 +182,34 @@ SPECS: dict[str, ResourceSpec] = {
             _columns(ServiceSettings, ("scope", *SETTINGS_FIELDS)),
             ("scope",),
         ),
+        ResourceSpec(
+            "review",
+            Review,
+            {"key": Review.key, "kpi": Kpi.key, **_columns(Review, REVIEW_FIELDS)},
+            ("key",),
+            joins=((Kpi, Kpi.id == Review.kpi_id),),
+            lists={
+                "participants": ListField(
+                    ReviewParticipant, ReviewParticipant.review_id, ReviewParticipant.role
+                )
+            },
+        ),
         ResourceSpec("waiver", Waiver, _columns(Waiver, ("key", *WAIVER_FIELDS)), ("key",)),
-        # Never the secret's hash: a key is its name and scope.
-        ResourceSpec("api_key", ApiKey, _columns(ApiKey, ("name", "scope")), ("name",)),
+        # Never the signing secret.
+        ResourceSpec(
+            "webhook",
+            WebhookEndpoint,
+            _columns(WebhookEndpoint, ("id", *WEBHOOK_FIELDS)),
+            ("id",),
+        ),
+        # Never the secret's hash: a key is its name, scope and the roles it acts for.
+        ResourceSpec(
+            "api_key",
+            ApiKey,
+            _columns(ApiKey, ("name", "scope")),
+            ("name",),
+            lists={"acts_for": ListField(ApiKeyRole, ApiKeyRole.api_key_id, ApiKeyRole.role)},
+        ),
     )
 }
 

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, UTCDateTime, utcnow
@@ -30,3 +30,18 @@ class RevokedSecret(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiKeyRole(Base):
+    """A role an API key acts for (API.md "Explicit agreement"): such a key may agree to or
+    dispute that role's RACI cells. A role's rename or merge carries these rows
+    (app.renames); removing the role or the key removes them."""
+
+    __tablename__ = "api_key_role"
+
+    api_key_id: Mapped[int] = mapped_column(
+        ForeignKey("api_key.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(
+        String(16), ForeignKey("role.code", ondelete="CASCADE"), primary_key=True, index=True
+    )

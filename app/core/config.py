@@ -1,6 +1,7 @@
 """Settings, read once from `RACI_` environment variables (and an optional `.env`)."""
 
 from functools import lru_cache
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,32 @@ class Settings(BaseSettings):
     metrics_findings_max_age_seconds: float = Field(default=30.0, ge=0)
     # On SIGTERM, in-flight requests get this long to finish before they are cut.
     shutdown_timeout_seconds: int = Field(default=30, ge=1)
+    # How often `raci serve` looks for joint KPIs whose target date passed unmet, to open
+    # their governance reviews (seconds; 0 switches the check off).
+    review_check_seconds: float = Field(default=3600.0, ge=0)
+    # Webhooks (app.webhooks): URLs resolving to private, loopback or link-local addresses
+    # are refused unless this is true (tests, a receiver on the same host).
+    webhook_allow_private: bool = False
+    # The delivery worker beside `raci serve`: its own process (`raci webhooks work`, so
+    # that sending never competes with requests for the server's process), a thread of the
+    # server, or off (deliveries wait in the outbox for a `raci webhooks work` elsewhere).
+    webhook_worker: Literal["process", "thread", "off"] = "process"
+    # How often the worker looks for due deliveries (seconds).
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    # A receiver's time to answer one delivery (seconds); then it counts as failed.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Deliveries one worker claims, and sends at once, per round.
+    webhook_batch_size: int = Field(default=20, ge=1, le=500)
+    webhook_concurrency: int = Field(default=4, ge=1, le=64)
+    # Retry n waits about base * 2**(n-1) seconds (with jitter), at most the maximum.
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # An endpoint whose deliveries failed for this many days, none succeeding, is disabled.
+    webhook_disable_after_days: float = Field(default=5.0, gt=0)
+    # How often the worker checks the KPI statuses that change with time alone (seconds).
+    webhook_kpi_sweep_seconds: float = Field(default=3600.0, gt=0)
+    # Delivered and given-up deliveries, and their events, are kept this long (days).
+    webhook_retention_days: float = Field(default=30.0, gt=0)
 
     @field_validator("bootstrap_admin_key")
     @classmethod
@@ -51,6 +78,14 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "RACI_BOOTSTRAP_ADMIN_KEY must be at least 16 characters and not a placeholder"
                 )
+        return value
+
+    @field_validator("webhook_worker", mode="before")
+    @classmethod
+    def _worker_switch(cls, value: Any) -> Any:
+        # true/false read as the default worker and none.
+        if isinstance(value, bool) or str(value).lower() in {"true", "false", "1", "0"}:
+            return "process" if str(value).lower() in {"true", "1"} else "off"
         return value
 
     @field_validator("trusted_proxies")

@@ -24,6 +24,7 @@ from app.core.report_limits import TooManyReports
 from app.dashboard.views import Filters, build_dashboard
 from app.deps import Principal, SessionDep, get_key_resolver, get_report_limiter
 from app.initiatives.schemas import Portfolio
+from app.keys import service as keys_service
 
 COOKIE = "raci_dashboard"
 COOKIE_PATH = "/dashboard"
@@ -237,4 +238,7 @@ def dashboard(
         built = build_dashboard(session, filters)
     finally:
         reports.release(principal.name)
-    return _page(request, "dashboard.html", {"d": built, "principal": principal})
+    acting = keys_service.acts_for_key(session, principal.name)
+    return _page(
+        request, "dashboard.html", {"d": built, "principal": principal, "acts_for": acting}
+    )

@@ -28,6 +28,8 @@ ResourceType = TypeAliasType(
         "api_key",
         "waiver",
         "settings",
+        "review",
+        "webhook",
     ],
 )
 RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType.__value__)
@@ -35,6 +37,7 @@ ACTIONS: tuple[str, ...] = get_args(AuditAction.__value__)
 
 Fields = dict[str, Any]
 _RECORDED = "raci.audit.recorded"
+_COMMITTING = "raci.audit.committing"
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,16 @@ def take_recorded(session: Session) -> list[AuditRecord]:
 def forget_recorded(session: Session) -> None:
     """Drop what was handed over (the transaction rolled back)."""
     session.info.pop(_RECORDED, None)
+    session.info.pop(_COMMITTING, None)
+
+
+def hand_on(session: Session, entries: Iterable[AuditRecord]) -> None:
+    """The entries the audit trail is writing at this commit, for what else reacts to
+    committed changes in the same transaction (the webhooks' outbox, app.webhooks.events)."""
+    session.info.setdefault(_COMMITTING, []).extend(entries)
+
+
+def take_committing(session: Session) -> list[AuditRecord]:
+    """The entries of the commit under way (see `hand_on`), forgotten here."""
+    taken: list[AuditRecord] = session.info.pop(_COMMITTING, [])
+    return taken

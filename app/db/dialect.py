@@ -8,9 +8,19 @@ once, and which locks serialise what the two databases would otherwise interleav
 import os
 import shutil
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, create_engine, event, text, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    create_engine,
+    event,
+    text,
+    true,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -92,6 +102,22 @@ def lock_transaction(bind: Connection | Session, name: str) -> None:
     if is_sqlite(bind):
         return
     bind.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
+_Columns = TypeVarTuple("_Columns")
+
+
+def skip_locked(bind: Connection | Session, stmt: Select[*_Columns], of: Any) -> Select[*_Columns]:
+    """`stmt` made to claim rows of `of` for this transaction: rows another transaction is
+    claiming are skipped rather than waited for, never claimed twice.
+
+    PostgreSQL: `SELECT ... FOR UPDATE OF <of> SKIP LOCKED`. SQLite: as it is: a writer
+    holds the database's one write lock from its BEGIN IMMEDIATE, so claims run one at a
+    time and the claim's own condition (a lease already past) excludes claimed rows.
+    """
+    if is_sqlite(bind):
+        return stmt
+    return stmt.with_for_update(skip_locked=True, of=of)
 
 
 def send_rows(
@@ -233,6 +259,7 @@ __all__: Sequence[str] = (
     "is_sqlite",
     "lock_transaction",
     "send_rows",
+    "skip_locked",
     "starts_with",
     "storage_trouble",
 )

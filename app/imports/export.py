@@ -54,14 +54,30 @@ def export_document(session: Session) -> Document:
         tags[initiative_id].append(tag)
     cells: dict[int, dict[str, str]] = defaultdict(dict)
     rationales: dict[int, dict[str, str]] = defaultdict(dict)
-    for component_id, role, raci, rationale in session.execute(
-        select(RaciCell.component_id, RaciCell.role, RaciCell.raci, RaciCell.rationale).order_by(
-            RaciCell.role
-        )
+    agreements: dict[int, dict[str, Document]] = defaultdict(dict)
+    for cell in session.execute(
+        select(
+            RaciCell.component_id,
+            RaciCell.role,
+            RaciCell.raci,
+            RaciCell.rationale,
+            RaciCell.agreement,
+            RaciCell.agreement_by,
+            RaciCell.agreement_at,
+            RaciCell.agreement_comment,
+        ).order_by(RaciCell.role)
     ):
-        cells[component_id][role] = raci
-        if rationale is not None:
-            rationales[component_id][role] = rationale
+        cells[cell.component_id][cell.role] = cell.raci
+        if cell.rationale is not None:
+            rationales[cell.component_id][cell.role] = cell.rationale
+        if cell.agreement != "proposed":
+            # Decided cells only, for the reader: an import ignores them (read-only).
+            agreements[cell.component_id][cell.role] = {
+                "state": cell.agreement,
+                "by": cell.agreement_by,
+                "at": jsonable(cell.agreement_at),
+                "comment": cell.agreement_comment,
+            }
     components: dict[int, list[Document]] = defaultdict(list)
     for row in session.execute(
         select(
@@ -75,6 +91,8 @@ def export_document(session: Session) -> Document:
         component = values | {"raci": cells.get(row.id, {})}
         if row.id in rationales:
             component["rationales"] = rationales[row.id]
+        if row.id in agreements:
+            component["agreements"] = agreements[row.id]
         components[row.initiative_id].append(component)
     initiatives = []
     initiative_keys: dict[int, str] = {}

@@ -27,6 +27,7 @@ from app.initiatives.engine import DocumentEngine
 from app.initiatives.schemas import InitiativeDocument
 from app.initiatives.stored import Stored
 from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
+from app.reviews.triggers import watch_kpis
 from app.roles.models import ROLE_FIELDS, Role
 from app.rules.service import apply_settings
 
@@ -48,6 +49,8 @@ def import_document(session: Session, document: ImportDocument) -> ImportResult:
     problems = document_errors(document, state)
     if problems:
         raise Unprocessable(summarise(problems), problems[:MAX_REPORTED_ERRORS])
+    # Written past the ORM: a joint KPI the document puts off track opens its review at commit.
+    watch_kpis(session, {kpi.key for kpi in document.kpis} | set(document.measurements))
     importer = _Importer(session, state, utcnow())
     importer.roles(document)
     importer.capabilities(document)

@@ -35,6 +35,11 @@ class ComponentState:
         return {role: self.cells[role].raci for role in sorted(self.cells)}
 
     @property
+    def agreements(self) -> dict[str, RaciCell]:
+        """The cells by role code, in order (their agreement columns)."""
+        return {role: self.cells[role] for role in sorted(self.cells)}
+
+    @property
     def rationales(self) -> dict[str, str]:
         """The cells' rationales that are set, by role code."""
         return {

@@ -22,8 +22,8 @@ from app.db.base import table_of
 from app.db.changes import AuditRecord, ResourceType, change, record
 from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
 from app.initiatives.schemas import ComponentDocument, InitiativeDocument
-from app.initiatives.stored import Fields, StoredInitiative
-from app.raci.models import RaciCell
+from app.initiatives.stored import Fields, StoredCell, StoredInitiative
+from app.raci.models import PROPOSED, RaciCell
 
 
 @dataclass
@@ -157,7 +157,8 @@ class DocumentEngine:
         removed_components: list[int] = []
         # initiative, component, role, raci, rationale
         cell_inserts: list[tuple[str, str, str, str, str | None]] = []
-        cell_updates: list[Fields] = []
+        letter_updates: list[Fields] = []
+        rationale_updates: list[Fields] = []
         cell_deletes: list[Fields] = []
 
         for document in documents:
@@ -182,7 +183,7 @@ class DocumentEngine:
                     self._audit(
                         "raci_cell",
                         f"{document.key}/{key}/{role}",
-                        _cell_state(document.key, key, role, cell.raci, cell.rationale),
+                        _cell_state(document.key, key, role, cell),
                         None,
                     )
             for key, component in wanted.items():
@@ -214,7 +215,7 @@ class DocumentEngine:
                             "raci_cell",
                             f"{address}/{role}",
                             None,
-                            _cell_state(document.key, key, role, raci, rationale),
+                            _cell_state(document.key, key, role, StoredCell(raci, rationale)),
                         )
                     continue
                 if current.fields != values:
@@ -235,7 +236,7 @@ class DocumentEngine:
                         self._audit(
                             "raci_cell",
                             f"{address}/{role}",
-                            _cell_state(document.key, key, role, cell.raci, cell.rationale),
+                            _cell_state(document.key, key, role, cell),
                             None,
                         )
                 for role, raci in component.raci.items():
@@ -251,23 +252,28 @@ class DocumentEngine:
                             "raci_cell",
                             f"{address}/{role}",
                             None,
-                            _cell_state(document.key, key, role, raci, rationale),
+                            _cell_state(document.key, key, role, StoredCell(raci, rationale)),
                         )
                     elif existing.raci != raci or existing.rationale != rationale:
-                        cell_updates.append(
-                            {
-                                "component_id": current.id,
-                                "role": role,
-                                "raci": raci,
-                                "rationale": rationale,
-                            }
+                        # New letters re-open the agreement; a new rationale alone keeps it.
+                        after = StoredCell(
+                            raci,
+                            rationale,
+                            existing.agreement if existing.raci == raci else dict(PROPOSED),
                         )
+                        row = {"component_id": current.id, "role": role, "rationale": rationale}
+                        if existing.raci == raci:
+                            rationale_updates.append(row)
+                        else:
+                            letter_updates.append(
+                                row | {"raci": raci, "letters_set_at": self.now} | PROPOSED
+                            )
                         cells.updated += 1
                         self._audit(
                             "raci_cell",
                             f"{address}/{role}",
-                            _cell_state(document.key, key, role, existing.raci, existing.rationale),
-                            _cell_state(document.key, key, role, raci, rationale),
+                            _cell_state(document.key, key, role, existing),
+                            _cell_state(document.key, key, role, after),
                         )
                     else:
                         cells.unchanged += 1
@@ -290,14 +296,18 @@ class DocumentEngine:
             self.session, component_table, new_components, returning=("id", "initiative_id", "key")
         ):
             component_ids[(row.initiative_id, row.key)] = row.id
-        bulk.update_rows(
-            self.session,
-            cell_table,
-            cell_updates,
-            ("raci", "rationale"),
-            self.now,
-            match=("component_id", "role"),
-        )
+        for updates, fields in (
+            (letter_updates, ("raci", "rationale", *PROPOSED, "letters_set_at")),
+            (rationale_updates, ("rationale",)),
+        ):
+            bulk.update_rows(
+                self.session,
+                cell_table,
+                updates,
+                fields,
+                self.now,
+                match=("component_id", "role"),
+            )
         bulk.insert_rows(
             self.session,
             cell_table,
@@ -308,6 +318,8 @@ class DocumentEngine:
                         "role": role,
                         "raci": raci,
                         "rationale": rationale,
+                        **PROPOSED,
+                        "letters_set_at": self.now,
                     }
                 )
                 for initiative, component, role, raci, rationale in cell_inserts
@@ -324,13 +336,13 @@ def _json_ready(fields: Fields) -> Fields:
     return fields
 
 
-def _cell_state(
-    initiative: str, component: str, role: str, raci: str, rationale: str | None
-) -> Fields:
+def _cell_state(initiative: str, component: str, role: str, cell: StoredCell) -> Fields:
+    """The cell's public state as app.audit.states reads it."""
     return {
         "initiative": initiative,
         "component": component,
         "role": role,
-        "raci": raci,
-        "rationale": rationale,
+        "raci": cell.raci,
+        "rationale": cell.rationale,
+        **cell.agreement,
     }

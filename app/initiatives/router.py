@@ -37,6 +37,7 @@ from app.initiatives.schemas import (
     InitiativeStatus,
     Portfolio,
 )
+from app.raci.schemas import Agreement
 
 router = APIRouter(prefix="/initiatives", tags=["initiatives"])
 
@@ -224,6 +225,7 @@ def _component_read(state: ComponentState) -> ComponentDocumentRead:
         group=component.group,
         raci=state.raci,
         rationales=state.rationales,
+        agreements={role: Agreement.of(cell) for role, cell in state.agreements.items()},
         version=component.version,
         created_at=component.created_at,
         updated_at=component.updated_at,

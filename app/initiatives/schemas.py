@@ -11,7 +11,8 @@ from pydantic import Field, ValidationInfo, field_validator
 from typing_extensions import TypeAliasType
 
 from app.core.identifiers import GroupName, IsoDate, Key, Name, RaciLetters, RoleCode, Tag, Text
-from app.core.schemas import VersionedRead, WriteModel, partial_model
+from app.core.schemas import ALWAYS_READ_ONLY, VersionedRead, WriteModel, partial_model
+from app.raci.schemas import Agreement
 
 InitiativeKind = TypeAliasType(
     "InitiativeKind",
@@ -83,7 +84,10 @@ class InitiativeFields(WriteModel):
 
 
 class ComponentDocument(WriteModel):
-    """A component inside an initiative document, with the RACI cells of its roles."""
+    """A component inside an initiative document, with the RACI cells of its roles. Its
+    `agreements`, as read, are ignored: only a decision changes an agreement."""
+
+    read_only_fields = ALWAYS_READ_ONLY | {"agreements"}
 
     key: Key = Field(description="Unique within the initiative.", examples=["nlu"])
     name: Name = Field(examples=["NLU engine"])
@@ -209,6 +213,11 @@ class ComponentDocumentRead(VersionedRead):
     raci: dict[str, RaciLetters] = Field(examples=[_RACI_EXAMPLE])
     rationales: dict[str, str] = Field(
         default_factory=dict, description="The cells' rationales, by role code (set ones only)."
+    )
+    agreements: dict[str, Agreement] = Field(
+        default_factory=dict,
+        description="Each cell's agreement, by role code (read-only: a document written back "
+        "must leave it out).",
     )
 
 

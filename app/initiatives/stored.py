@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.components.models import COMPONENT_FIELDS, Component
 from app.db.bulk import batches
 from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
-from app.raci.models import RaciCell
+from app.raci.models import PROPOSED, RaciCell
 
 Fields = dict[str, Any]
 
@@ -29,6 +29,8 @@ class Stored:
 class StoredCell:
     raci: str
     rationale: str | None
+    # The agreement columns (app.raci.models.PROPOSED names them), kept when letters stay.
+    agreement: Fields = field(default_factory=lambda: dict(PROPOSED))
 
 
 @dataclass
@@ -84,11 +86,17 @@ def load_initiatives(session: Session, keys: Collection[str]) -> dict[str, Store
             by_id[row.initiative_id].components[row.key] = component
             components_by_id[row.id] = component
         for cell in session.execute(
-            select(RaciCell.component_id, RaciCell.role, RaciCell.raci, RaciCell.rationale)
+            select(
+                RaciCell.component_id,
+                RaciCell.role,
+                RaciCell.raci,
+                RaciCell.rationale,
+                *[getattr(RaciCell, name) for name in PROPOSED],
+            )
             .join(Component, Component.id == RaciCell.component_id)
             .where(Component.initiative_id.in_(chunk)),
         ):
             components_by_id[cell.component_id].cells[cell.role] = StoredCell(
-                cell.raci, cell.rationale
+                cell.raci, cell.rationale, {name: getattr(cell, name) for name in PROPOSED}
             )
     return initiatives

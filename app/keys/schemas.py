@@ -3,8 +3,13 @@ from datetime import datetime
 from pydantic import Field
 
 from app.auth.scopes import Scope
-from app.core.identifiers import Key
+from app.core.identifiers import Key, RoleCode
 from app.core.schemas import ReadModel, WriteModel
+
+ACTS_FOR_DESCRIPTION = (
+    "The role codes this key acts for: it may agree to or dispute their RACI cells "
+    '(API.md "Explicit agreement"). An admin key may decide any cell.'
+)
 
 
 class ApiKeyCreate(WriteModel):
@@ -12,11 +17,28 @@ class ApiKeyCreate(WriteModel):
 
     name: Key = Field(examples=["pmo-sync"])
     scope: Scope = Field(examples=["write"])
+    acts_for: list[RoleCode] = Field(
+        default_factory=list,
+        max_length=100,
+        description=ACTS_FOR_DESCRIPTION,
+        examples=[["CIO"]],
+    )
+
+
+class ApiKeyPatch(WriteModel):
+    """What an admin may change of a key: the roles it acts for (the whole list)."""
+
+    acts_for: list[RoleCode] = Field(
+        max_length=100, description=ACTS_FOR_DESCRIPTION, examples=[["CIO", "CDO"]]
+    )
 
 
 class ApiKeyRead(ReadModel):
     name: str = Field(examples=["pmo-sync"])
     scope: Scope
+    acts_for: list[str] = Field(
+        default_factory=list, description=ACTS_FOR_DESCRIPTION, examples=[["CIO"]]
+    )
     created_at: datetime
     last_used_at: datetime | None = None
 

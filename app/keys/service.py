@@ -1,16 +1,18 @@
 """API keys: creation, revocation and authentication. Secrets are never stored."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.auth.models import ApiKey, RevokedSecret
+from app.auth.acting import acting_roles
+from app.auth.models import ApiKey, ApiKeyRole, RevokedSecret
 from app.auth.secrets import hash_secret, new_secret
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import PageParams, page_of, split_page
 from app.db.dialect import lock_transaction
-from app.keys.schemas import ApiKeyCreate
+from app.keys.schemas import ApiKeyCreate, ApiKeyPatch
+from app.references import require_roles
 
 BOOTSTRAP_KEY_NAME = "bootstrap"
 FIRST_ADMIN_KEY_NAME = "first-admin"
@@ -31,14 +33,71 @@ def list_keys_page(session: Session, page: PageParams) -> tuple[list[ApiKey], st
 
 
 def create_key(session: Session, data: ApiKeyCreate) -> tuple[ApiKey, str]:
-    """A new key and its secret, which the caller shows once and then forgets."""
+    """A new key and its secret, which the caller shows once and then forgets. 422 naming
+    each unknown role of `acts_for`; 409 when the name is taken."""
+    _require_roles(session, data.acts_for)
     if session.scalar(select(ApiKey.id).where(ApiKey.name == data.name)) is not None:
         raise Conflict(f"An API key named '{data.name}' already exists")
     secret = new_secret()
     key = ApiKey(name=data.name, scope=data.scope, secret_hash=hash_secret(secret))
     session.add(key)
     session.flush()
+    _set_roles(session, key, data.acts_for)
     return key, secret
+
+
+def get_key(session: Session, name: str) -> ApiKey:
+    key = session.scalar(select(ApiKey).where(ApiKey.name == name))
+    if key is None:
+        raise NotFound(f"No API key named '{name}'")
+    return key
+
+
+def patch_key(session: Session, name: str, data: ApiKeyPatch) -> ApiKey:
+    """Make the key act for exactly `data.acts_for`. 404 for an unknown key, 422 naming each
+    unknown role. Audited with the key (its `acts_for` is part of its state)."""
+    key = get_key(session, name)
+    _require_roles(session, data.acts_for)
+    _set_roles(session, key, data.acts_for)
+    return key
+
+
+def acts_for(session: Session, key_ids: Collection[int]) -> dict[int, list[str]]:
+    """Key id -> the role codes it acts for, sorted, in one query (keys acting for none are
+    left out)."""
+    roles: dict[int, list[str]] = {}
+    if not key_ids:
+        return roles
+    for key_id, role in session.execute(
+        select(ApiKeyRole.api_key_id, ApiKeyRole.role)
+        .where(ApiKeyRole.api_key_id.in_(set(key_ids)))
+        .order_by(ApiKeyRole.role)
+    ):
+        roles.setdefault(key_id, []).append(role)
+    return roles
+
+
+def acts_for_key(session: Session, name: str) -> list[str]:
+    """The role codes the key named `name` acts for, sorted (none for an unknown key)."""
+    return acting_roles(session, name)
+
+
+def _require_roles(session: Session, codes: Collection[str]) -> None:
+    require_roles(session, {code: ("body", "acts_for", i) for i, code in enumerate(codes)})
+
+
+def _set_roles(session: Session, key: ApiKey, codes: Collection[str]) -> None:
+    wanted = set(codes)
+    current = {
+        row.role: row
+        for row in session.scalars(select(ApiKeyRole).where(ApiKeyRole.api_key_id == key.id))
+    }
+    for code, row in current.items():
+        if code not in wanted:
+            session.delete(row)
+    for code in sorted(wanted - set(current)):
+        session.add(ApiKeyRole(api_key_id=key.id, role=code))
+    session.flush()
 
 
 def revoke_key(session: Session, name: str, *, force: bool = False) -> None:
@@ -48,9 +107,7 @@ def revoke_key(session: Session, name: str, *, force: bool = False) -> None:
     HTTP any more (Conflict, 409). Whoever asks, the key revoked may be their own.
     """
     lock_transaction(session, _ADMIN_KEYS_LOCK)
-    key = session.scalar(select(ApiKey).where(ApiKey.name == name))
-    if key is None:
-        raise NotFound(f"No API key named '{name}'")
+    key = get_key(session, name)
     if key.scope == "admin" and not force:
         admins = session.scalar(select(func.count()).where(ApiKey.scope == "admin"))
         if admins == 1:
@@ -59,6 +116,7 @@ def revoke_key(session: Session, name: str, *, force: bool = False) -> None:
                 "over HTTP. Create another admin key first, or revoke it anyway with "
                 "?force=true (`raci keys create` can still make one on the server)"
             )
+    _set_roles(session, key, ())
     if session.get(RevokedSecret, key.secret_hash) is None:
         session.add(RevokedSecret(secret_hash=key.secret_hash, name=key.name))
     session.delete(key)

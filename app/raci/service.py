@@ -4,6 +4,8 @@ A change to a cell also raises its initiative's version, whose ETag covers the c
 and cells of the initiative's document.
 """
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from app.components.models import Component
@@ -11,9 +13,10 @@ from app.components.service import get_initiative_component, record_change
 from app.core.errors import NotFound
 from app.core.preconditions import IfMatch
 from app.core.resources import check_identity
+from app.db.base import utcnow
 from app.db.writes import assign, insert_new
 from app.initiatives.models import Initiative
-from app.raci.models import RaciCell
+from app.raci.models import PROPOSED, RaciCell
 from app.raci.schemas import RaciCellFields, RaciCellReplace
 from app.roles.service import get_role
 
@@ -40,7 +43,8 @@ def put_cell(
 ) -> tuple[RaciCell, bool]:
     """Set the role's letter for the component; True when the cell was created.
 
-    The same letter and rationale again change nothing (no version is raised).
+    The same letter and rationale again change nothing (no version is raised). New letters
+    make the cell's agreement `proposed` again; a new rationale alone keeps it.
     """
     check_identity("initiative", key, data.initiative)
     check_identity("component", component_key, data.component)
@@ -58,6 +62,9 @@ def put_cell(
         record_change(session, initiative)
         return cell, True
     if any(getattr(cell, name) != value for name, value in values.items()):
+        if cell.raci != values["raci"]:
+            # New letters re-open the agreement (API.md "Explicit agreement").
+            values |= PROPOSED | {"letters_set_at": utcnow()}
         assign(cell, values)
         record_change(session, initiative)
     return cell, False
@@ -90,5 +97,5 @@ def _cell_not_found(key: str, component_key: str, role_code: str) -> NotFound:
     )
 
 
-def _fields(data: RaciCellFields) -> dict[str, str | None]:
+def _fields(data: RaciCellFields) -> dict[str, Any]:
     return {"raci": data.raci, "rationale": data.rationale}

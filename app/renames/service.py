@@ -11,7 +11,7 @@ from the public states before and after (app.audit.recorder.load_states):
   key for the time before, and a change feed keyed by address stays exact; history already
   written is never rewritten;
 - resources that merely refer to it (a sponsor, KPI owners and initiatives, an agreed
-  owner, waivers) get an `update` entry.
+  owner, waivers, the participants of governance reviews) get an `update` entry.
 
 Renamed and updated rows get a new version and `updated_at`. The old key answers 404
 afterwards: there is no alias.
@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.states import Identity, load_states
+from app.auth.models import ApiKeyRole
 from app.capabilities.models import Capability
 from app.components.models import Component
 from app.core.errors import Conflict, NotFound, Unprocessable
@@ -39,9 +40,11 @@ from app.db.changes import AuditRecord, ResourceType, change, record
 from app.db.dialect import lock_transaction
 from app.initiatives.models import Initiative
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
-from app.raci.models import RaciCell
+from app.raci.models import PROPOSED, RaciCell
+from app.reviews.models import Review, ReviewParticipant
 from app.roles.models import Role
 from app.waivers.models import Waiver
+from app.webhooks import service as webhooks_service
 
 RENAME_LOCK = "raci.renames"
 _CELL_VALUE: TypeAdapter[str] = TypeAdapter(RaciLetters)
@@ -55,6 +58,9 @@ KPI = table_of(Kpi)
 KPI_OWNER = table_of(KpiOwner)
 KPI_INITIATIVE = table_of(KpiInitiative)
 WAIVER = table_of(Waiver)
+REVIEW = table_of(Review)
+REVIEW_PARTICIPANT = table_of(ReviewParticipant)
+KEY_ROLE = table_of(ApiKeyRole)
 
 
 @dataclass
@@ -105,6 +111,8 @@ _KEY_OF: dict[str, Callable[[dict[str, Any]], str]] = {
     "kpi": _by_key,
     "capability": _by_key,
     "waiver": _by_key,
+    "review": _by_key,
+    "api_key": lambda state: str(state["name"]),
 }
 
 
@@ -140,8 +148,8 @@ def _role_row(connection: Connection, code: str) -> Any:
 
 def rename_role(session: Session, code: str, new_code: str, if_match: IfMatch) -> bool:
     """Give role `code` the code `new_code` everywhere it is named: its RACI cells, the
-    initiatives it sponsors, the KPIs it owns, the capabilities it is the agreed owner of.
-    False when `new_code` is already its code (nothing to do). 404 for an unknown role, 409
+    initiatives it sponsors, the KPIs it owns, the capabilities it is the agreed owner of,
+    the webhook endpoints bound to it. False when `new_code` is already its code (nothing to do). 404 for an unknown role, 409
     when `new_code` is taken, 412 for a stale If-Match."""
     connection, audit = _start(session)
     role = _role_row(connection, code)
@@ -188,6 +196,7 @@ def rename_role(session: Session, code: str, new_code: str, if_match: IfMatch) -
     for resource_type, before in refs:
         audit.updated(resource_type, before)
     _finish(session, audit)
+    webhooks_service.replace_role(session, code, new_code)
     return True
 
 
@@ -195,6 +204,7 @@ def _role_references(
     connection: Connection, audit: _Audit, code: str
 ) -> list[tuple[ResourceType, dict[Identity, Any]]]:
     """The before-states of what refers to role `code` (not its cells)."""
+    reviews = select(REVIEW_PARTICIPANT.c.review_id).where(REVIEW_PARTICIPANT.c.role == code)
     return [
         (
             "initiative",
@@ -216,12 +226,21 @@ def _role_references(
                 _ids(connection, select(CAPABILITY.c.id).where(CAPABILITY.c.agreed_owner == code)),
             ),
         ),
+        ("review", audit.states("review", _ids(connection, reviews))),
+        (
+            "api_key",
+            audit.states(
+                "api_key",
+                _ids(connection, select(KEY_ROLE.c.api_key_id).where(KEY_ROLE.c.role == code)),
+            ),
+        ),
     ]
 
 
 def _repoint_role(connection: Connection, code: str, into: str, now: datetime) -> None:
-    """Sponsors, KPI owners and agreed owners naming `code` name `into` instead (a KPI owned
-    by both keeps one owner row)."""
+    """Sponsors, KPI owners, agreed owners, review participants and the keys acting for `code`
+    name `into` instead (a KPI owned by both, a review asking both, a key acting for both
+    keeps one row)."""
     connection.execute(
         update(INITIATIVE)
         .where(INITIATIVE.c.sponsor == code)
@@ -234,10 +253,30 @@ def _repoint_role(connection: Connection, code: str, into: str, now: datetime) -
         delete(KPI_OWNER).where(KPI_OWNER.c.role == code, KPI_OWNER.c.kpi_id.in_(both))
     )
     connection.execute(update(KPI_OWNER).where(KPI_OWNER.c.role == code).values(role=into))
+    # A key acting for both roles keeps one row; keys act for the new code from now on.
+    acting = select(KEY_ROLE.c.api_key_id).where(KEY_ROLE.c.role == into).scalar_subquery()
+    connection.execute(
+        delete(KEY_ROLE).where(KEY_ROLE.c.role == code, KEY_ROLE.c.api_key_id.in_(acting))
+    )
+    connection.execute(update(KEY_ROLE).where(KEY_ROLE.c.role == code).values(role=into))
     connection.execute(
         update(CAPABILITY)
         .where(CAPABILITY.c.agreed_owner == code)
         .values(agreed_owner=into, **_bump(CAPABILITY, now))
+    )
+    asked = select(REVIEW_PARTICIPANT.c.review_id).where(REVIEW_PARTICIPANT.c.role == code)
+    connection.execute(
+        update(REVIEW).where(REVIEW.c.id.in_(asked.scalar_subquery())).values(**_bump(REVIEW, now))
+    )
+    asked_both = select(REVIEW_PARTICIPANT.c.review_id).where(REVIEW_PARTICIPANT.c.role == into)
+    connection.execute(
+        delete(REVIEW_PARTICIPANT).where(
+            REVIEW_PARTICIPANT.c.role == code,
+            REVIEW_PARTICIPANT.c.review_id.in_(asked_both.scalar_subquery()),
+        )
+    )
+    connection.execute(
+        update(REVIEW_PARTICIPANT).where(REVIEW_PARTICIPANT.c.role == code).values(role=into)
     )
 
 
@@ -245,7 +284,8 @@ def merge_role(session: Session, code: str, into: str, if_match: IfMatch) -> Non
     """Move everything of role `code` to role `into`, then remove `code`.
 
     Where both hold a cell on a component, `into` keeps one cell holding the letters of both
-    (A and R make AR; its rationale is kept, or `code`'s if it had none). 404 for an unknown
+    (A and R make AR; its rationale is kept, or `code`'s if it had none); when that changes
+    the kept cell's letters, its agreement is `proposed` again. 404 for an unknown
     role `code`; 422 when `into` is `code` or no role; 409 when joined letters are not a value
     a cell can hold; 412 for a stale If-Match (on `code`).
     """
@@ -279,12 +319,28 @@ def merge_role(session: Session, code: str, into: str, if_match: IfMatch) -> Non
     try:
         with session.begin_nested():
             if joined:
-                connection.execute(
-                    update(CELL)
-                    .where(CELL.c.component_id == bindparam("cid"), CELL.c.role == into)
-                    .values(raci=bindparam("raci"), rationale=bindparam("why"), **_bump(CELL, now)),
-                    [{"cid": cid, "raci": raci, "why": why} for cid, (raci, why) in joined.items()],
-                )
+                # Joined letters that differ from the kept cell's re-open its agreement.
+                reopened = {cid for cid, (raci, _) in joined.items() if raci != theirs[cid][0]}
+                for cids, extra in (
+                    (reopened, {**PROPOSED, "letters_set_at": now}),
+                    (set(joined) - reopened, {}),
+                ):
+                    if not cids:
+                        continue
+                    connection.execute(
+                        update(CELL)
+                        .where(CELL.c.component_id == bindparam("cid"), CELL.c.role == into)
+                        .values(
+                            raci=bindparam("raci"),
+                            rationale=bindparam("why"),
+                            **extra,
+                            **_bump(CELL, now),
+                        ),
+                        [
+                            {"cid": cid, "raci": joined[cid][0], "why": joined[cid][1]}
+                            for cid in cids
+                        ],
+                    )
                 connection.execute(
                     delete(CELL).where(CELL.c.role == code, CELL.c.component_id.in_(list(joined)))
                 )
@@ -303,6 +359,7 @@ def merge_role(session: Session, code: str, into: str, if_match: IfMatch) -> Non
     for resource_type, before in refs:
         audit.updated(resource_type, before)
     _finish(session, audit)
+    webhooks_service.replace_role(session, code, into)
 
 
 def _joined_cells(

@@ -8,7 +8,7 @@ kind of fact is read only when a rule asks for it.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
@@ -23,6 +23,8 @@ from app.kpis.measurements import latest_measurements
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
 from app.kpis.status import KpiStatus, KpiTargets, kpi_status
 from app.raci.models import RaciCell
+from app.reviews.models import Review, ReviewParticipant
+from app.settings.service import current as current_settings
 
 ROLE_SEPARATOR = ","  # role codes never contain one
 
@@ -102,6 +104,17 @@ class KpiFacts:
     latest_value: float | None
     latest_at: datetime | None
     status: KpiStatus
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueReview:
+    """An open governance review whose `due_on` is before the scope's date."""
+
+    key: str
+    kpi: str
+    kpi_name: str
+    due_on: date
+    participants: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,3 +379,103 @@ def kpi_facts(session: Session, scope: ReportScope) -> list[KpiFacts]:
             )
         )
     return facts
+
+
+def overdue_reviews(session: Session, scope: ReportScope) -> list[OverdueReview]:
+    """Every governance review still open with `due_on` before `scope.as_of`, with its KPI
+    and participants: one query."""
+    participants = (
+        select(
+            ReviewParticipant.review_id.label("review_id"),
+            func.aggregate_strings(ReviewParticipant.role, ROLE_SEPARATOR).label("roles"),
+        )
+        .group_by(ReviewParticipant.review_id)
+        .subquery("participants")
+    )
+    stmt = (
+        select(Review.key, Kpi.key, Kpi.name, Review.due_on, participants.c.roles)
+        .join(Kpi, Kpi.id == Review.kpi_id)
+        .outerjoin(participants, participants.c.review_id == Review.id)
+        .where(Review.state == "open", Review.due_on < scope.as_of)
+    )
+    return [
+        OverdueReview(key, kpi, kpi_name, due_on, _split(roles))
+        for key, kpi, kpi_name, due_on, roles in session.execute(stmt)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class CellAgreementFacts:
+    """A cell the agreement rules report: disputed, proposed past its grace period, or
+    agreed longer ago than the re-confirmation period (as of `ReportScope.as_of`)."""
+
+    initiative: str
+    initiative_name: str
+    component: str
+    component_name: str
+    capability: str | None
+    role: str
+    raci: str
+    state: str
+    by: str | None
+    at: datetime | None
+    comment: str | None
+    letters_set_at: datetime
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def agreement_cutoffs(session: Session, as_of: date) -> tuple[datetime, datetime]:
+    """(unagreed_before, stale_before) as of `as_of`, from `/settings`: a cell proposed with
+    letters set before the first is past its grace period; an agreement made before the
+    second is to re-confirm."""
+    settings = current_settings(session)
+    # Letters set during day `as_of - grace` have waited `grace` days by `as_of`.
+    unagreed_before = _start_of(as_of - timedelta(days=settings.agreement_grace_days - 1))
+    # Agreed during day `as_of - reconfirm`: exactly `reconfirm` days ago, not yet older.
+    stale_before = _start_of(as_of - timedelta(days=settings.reconfirm_days))
+    return unagreed_before, stale_before
+
+
+def agreement_facts(session: Session, scope: ReportScope) -> list[CellAgreementFacts]:
+    """The cells of counted initiatives that DISPUTED_CELL, UNAGREED_CELL or STALE_AGREEMENT
+    report, in one query, with the periods of `/settings` measured to `scope.as_of`:
+
+    - proposed cells whose letters were set on or before `as_of - agreement_grace_days`;
+    - agreed cells decided before `as_of - reconfirm_days` (more than that many days ago);
+    - every disputed cell.
+
+    The cells' current agreements are read (no history): `as_of` moves the day the periods
+    are measured to, as it moves the day a KPI's status is computed for."""
+    unagreed_before, stale_before = agreement_cutoffs(session, scope.as_of)
+    stmt = (
+        select(
+            Initiative.key,
+            Initiative.name,
+            Component.key,
+            Component.name,
+            Component.capability,
+            RaciCell.role,
+            RaciCell.raci,
+            RaciCell.agreement,
+            RaciCell.agreement_by,
+            RaciCell.agreement_at,
+            RaciCell.agreement_comment,
+            RaciCell.letters_set_at,
+        )
+        .join(Component, Component.id == RaciCell.component_id)
+        .join(Initiative, Initiative.id == Component.initiative_id)
+        .where(
+            *scope.initiative_conditions(),
+            or_(
+                RaciCell.agreement == "disputed",
+                (RaciCell.agreement == "proposed") & (RaciCell.letters_set_at < unagreed_before),
+                (RaciCell.agreement == "agreed") & (RaciCell.agreement_at < stale_before),
+            ),
+        )
+        .order_by(Initiative.key, Component.key, RaciCell.role)
+    )
+    rows: list[tuple[Any, ...]] = [tuple(row) for row in session.connection().execute(stmt)]
+    return [CellAgreementFacts(*row) for row in rows]

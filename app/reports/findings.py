@@ -247,6 +247,74 @@ def kpis_off_track(facts: PortfolioFacts) -> Iterator[Finding]:
         )
 
 
+def governance_reviews_overdue(facts: PortfolioFacts) -> Iterator[Finding]:
+    for r in facts.overdue_reviews:
+        yield Finding(
+            "GOVERNANCE_REVIEW_OVERDUE",
+            None,
+            None,
+            None,
+            r.kpi,
+            r.participants,
+            f"The governance review '{r.key}' of KPI '{r.kpi_name}' was due on "
+            f"{r.due_on.isoformat()} and is still open; {_names(r.participants) or 'an admin'} "
+            "should decide it: keep the model, or change the owner, the model or the target.",
+        )
+
+
+# --- agreement rules (API.md "Explicit agreement") -------------------------------------
+
+
+def disputed_cells(facts: PortfolioFacts) -> Iterator[Finding]:
+    for a in facts.agreements:
+        if a.state != "disputed":
+            continue
+        why = f': "{a.comment}"' if a.comment else ""
+        yield Finding(
+            "DISPUTED_CELL",
+            a.initiative,
+            a.component,
+            a.capability,
+            None,
+            (a.role,),
+            f"{a.by or 'A key'} disputes {a.role}'s {a.raci} for '{a.component_name}' in "
+            f"'{a.initiative_name}'{why}; settle the cell and set it again.",
+        )
+
+
+def unagreed_cells(facts: PortfolioFacts) -> Iterator[Finding]:
+    for a in facts.agreements:
+        if a.state != "proposed":
+            continue
+        yield Finding(
+            "UNAGREED_CELL",
+            a.initiative,
+            a.component,
+            a.capability,
+            None,
+            (a.role,),
+            f"{a.role} has not agreed to being {a.raci} for '{a.component_name}' in "
+            f"'{a.initiative_name}', proposed on {a.letters_set_at.date().isoformat()}; "
+            f"ask {a.role} to agree or dispute.",
+        )
+
+
+def stale_agreements(facts: PortfolioFacts) -> Iterator[Finding]:
+    for a in facts.agreements:
+        if a.state != "agreed" or a.at is None:
+            continue
+        yield Finding(
+            "STALE_AGREEMENT",
+            a.initiative,
+            a.component,
+            a.capability,
+            None,
+            (a.role,),
+            f"{a.role} agreed to being {a.raci} for '{a.component_name}' in "
+            f"'{a.initiative_name}' on {a.at.date().isoformat()}; ask {a.role} to confirm it.",
+        )
+
+
 @dataclass(frozen=True)
 class RuleCheck:
     code: RuleCode
@@ -266,6 +334,10 @@ CHECKS: tuple[RuleCheck, ...] = (
     RuleCheck("OWNER_DRIFT", True, owner_drift),
     RuleCheck("NO_JOINT_KPI", True, no_joint_kpi),
     RuleCheck("KPI_OFF_TRACK", False, kpis_off_track),
+    RuleCheck("GOVERNANCE_REVIEW_OVERDUE", False, governance_reviews_overdue),
+    RuleCheck("DISPUTED_CELL", True, disputed_cells),
+    RuleCheck("UNAGREED_CELL", True, unagreed_cells),
+    RuleCheck("STALE_AGREEMENT", True, stale_agreements),
 )
 
 

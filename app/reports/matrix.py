@@ -25,6 +25,18 @@ class MatrixRow:
     group: str | None = None
     cells: dict[str, str] = field(default_factory=dict)  # role code -> letters (AR, CI...)
     rationales: dict[str, str] = field(default_factory=dict)  # role code -> rationale
+    agreements: dict[str, str] = field(default_factory=dict)  # role code -> agreement state
+
+    def agreement_summary(self) -> str:
+        """The row's agreement in one spreadsheet cell: `agreed` when every cell is, else
+        the undecided roles by state, e.g. `disputed: CMO; proposed: CDO, CIO`."""
+        by_state: dict[str, list[str]] = {}
+        for role in sorted(self.agreements):
+            by_state.setdefault(self.agreements[role], []).append(role)
+        undecided = [s for s in ("disputed", "proposed") if s in by_state]
+        if not undecided:
+            return "agreed" if by_state else ""
+        return "; ".join(f"{state}: {', '.join(by_state[state])}" for state in undecided)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +65,21 @@ def raci_matrix(session: Session, key: str, *, all_roles: bool = False) -> RaciM
         )
     }
     cells = session.execute(
-        select(RaciCell.component_id, RaciCell.role, RaciCell.raci, RaciCell.rationale)
+        select(
+            RaciCell.component_id,
+            RaciCell.role,
+            RaciCell.raci,
+            RaciCell.rationale,
+            RaciCell.agreement,
+        )
         .join(Component, Component.id == RaciCell.component_id)
         .where(Component.initiative_id == initiative_id)
         .order_by(RaciCell.role)
     )
     used: set[str] = set()
-    for component_id, role, raci, rationale in cells:
+    for component_id, role, raci, rationale, agreement in cells:
         rows[component_id].cells[role] = raci
+        rows[component_id].agreements[role] = agreement
         if rationale is not None:
             rows[component_id].rationales[role] = rationale
         used.add(role)
@@ -89,6 +108,8 @@ def raci_matrix_at(
         row = rows.get(state["component"])
         if row is not None:
             row.cells[state["role"]] = state["raci"]
+            # Entries written before cells carried an agreement: proposed, as migrated.
+            row.agreements[state["role"]] = state.get("agreement", "proposed")
             if state.get("rationale") is not None:
                 row.rationales[state["role"]] = state["rationale"]
     roles = {r for row in rows.values() for r in row.cells}

@@ -7,14 +7,18 @@ from sqlalchemy.orm import Session
 
 from app.reports.facts import (
     CapabilityUse,
+    CellAgreementFacts,
     ComponentFacts,
     ComponentPass,
     InitiativeFacts,
     KpiFacts,
+    OverdueReview,
     ReportScope,
+    agreement_facts,
     component_pass,
     initiative_facts,
     kpi_facts,
+    overdue_reviews,
 )
 
 
@@ -42,6 +46,15 @@ class PortfolioFacts:
     @cached_property
     def kpis(self) -> list[KpiFacts]:
         return kpi_facts(self.session, self.scope)
+
+    @cached_property
+    def overdue_reviews(self) -> list[OverdueReview]:
+        return overdue_reviews(self.session, self.scope)
+
+    @cached_property
+    def agreements(self) -> list[CellAgreementFacts]:
+        """The cells the agreement rules report (disputed, unagreed, stale)."""
+        return agreement_facts(self.session, self.scope)
 
     @property
     def roles_by_initiative(self) -> dict[str, tuple[str, set[str]]]:

@@ -19,15 +19,19 @@ from app.core.csv_answers import (
 from app.core.http import ONE_PROBLEMS, READ_PROBLEMS, KeyPath, problems
 from app.core.identifiers import IsoDate, Key, RoleCode, Timestamp, upper_if_str
 from app.core.jsonable import jsonable
+from app.db.base import utcnow
 from app.deps import ExpensiveReport, ReadKey, SessionDep
 from app.initiatives.schemas import Portfolio
+from app.reports.agreements import agreements_report
 from app.reports.findings import FindingsQuery, FindingsReport, findings_report
 from app.reports.matrix import as_sheet, raci_matrix, raci_matrix_at
 from app.reports.schemas import (
+    AgreementsReportRead,
     FindingsReportRead,
     MatrixRoles,
     MatrixRowRead,
     RaciMatrixRead,
+    RoleAgreementsRead,
     RoleWorkloadRead,
     WorkloadRead,
 )
@@ -333,6 +337,87 @@ def get_role_workload(
     )
 
 
+AGREEMENTS_CSV_HEADER = (
+    "initiative",
+    "role",
+    "agreed",
+    "proposed",
+    "disputed",
+    "stale",
+    "overdue",
+)
+
+
+@router.get(
+    "/reports/agreements",
+    tags=["reports"],
+    summary="Agreements per initiative and role",
+    response_model=AgreementsReportRead,
+    responses={
+        **csv_documented(
+            "One row per initiative and role, as JSON or CSV.",
+            "initiative,role,agreed,proposed,disputed,stale,overdue\r\n"
+            "support-chatbot,CIO,1,1,0,0,1\r\n",
+        ),
+        **problems(*READ_PROBLEMS, 404),
+    },
+)
+def get_agreements_report(
+    session: SessionDep,
+    _: ReadKey,
+    output_format: FormatDep,
+    initiative: Annotated[
+        list[Key] | None, Query(description="Only these initiatives (repeat for any of).")
+    ] = None,
+    role: Annotated[
+        list[RoleCode] | None, Query(description="Only these roles (repeat for any of).")
+    ] = None,
+    include_closed: IncludeClosedQuery = False,
+    as_of: Annotated[
+        IsoDate | None,
+        Query(description="Measure `stale` and `overdue` to this date (default today)."),
+    ] = None,
+) -> Any:
+    """Who agreed to what (API.md "Explicit agreement"): for each initiative and each role
+    holding cells in it, the number of cells `agreed`, `proposed` and `disputed`, and of
+    those, `stale` (agreed more than `reconfirm_days` ago: STALE_AGREEMENT) and `overdue`
+    (proposed for `agreement_grace_days` or more: UNAGREED_CELL), with the days of
+    `/settings`. Live initiatives unless `include_closed=true`. 404 names an `initiative` or
+    `role` filter that does not exist."""
+    day = as_of or utcnow().date()
+    rows = agreements_report(
+        session,
+        as_of=day,
+        initiatives=initiative,
+        roles=role,
+        include_closed=include_closed,
+    )
+    if output_format == "csv":
+        return csv_response(
+            AGREEMENTS_CSV_HEADER,
+            (
+                (r.initiative, r.role, r.agreed, r.proposed, r.disputed, r.stale, r.overdue)
+                for r in rows
+            ),
+            "agreements.csv",
+        )
+    return AgreementsReportRead(
+        as_of=day,
+        rows=[
+            RoleAgreementsRead(
+                initiative=r.initiative,
+                role=r.role,
+                agreed=r.agreed,
+                proposed=r.proposed,
+                disputed=r.disputed,
+                stale=r.stale,
+                overdue=r.overdue,
+            )
+            for r in rows
+        ],
+    )
+
+
 @router.get(
     "/initiatives/{key}/raci",
     tags=["raci"],
@@ -345,8 +430,8 @@ def get_role_workload(
             "content": {
                 CSV_MEDIA_TYPE: {
                     "schema": {"type": "string"},
-                    "example": "initiative,component,name,CIO,CMO\r\n"
-                    "support-chatbot,nlu,NLU engine,AR,C\r\n",
+                    "example": "initiative,component,name,CIO,CMO,agreement\r\n"
+                    "support-chatbot,nlu,NLU engine,AR,C,proposed: CMO\r\n",
                 },
                 XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
             },
@@ -379,7 +464,9 @@ def get_raci_matrix(
     component (by key) and a column per role (by code). 404 for an unknown initiative.
 
     The CSV has the columns `initiative`, `component`, `name`, `group` (when a component has
-    one) and one per role, cells as letter sets (`AR`, `CI`); `format=xlsx` gives the same
+    one), one per role, cells as letter sets (`AR`, `CI`), and last `agreement`: `agreed`
+    when every cell of the row is, else the undecided roles by state (`disputed: CMO;
+    proposed: CDO, CIO`); a sheet import ignores that column. `format=xlsx` gives the same
     as a workbook with the heat-map colours. Both import back unchanged with
     `POST /initiatives/{key}/raci/import`."""
     all_roles = roles == "all"
@@ -396,20 +483,34 @@ def get_raci_matrix(
             headers={"Content-Disposition": f'attachment; filename="{key}-raci.xlsx"'},
         )
     if output_format == "csv":
-        header = ("initiative", "component", "name", *(["group"] if grouped else []), *matrix.roles)
+        header = (
+            "initiative",
+            "component",
+            "name",
+            *(["group"] if grouped else []),
+            *matrix.roles,
+            "agreement",
+        )
 
         def rows() -> Iterator[list[object]]:
             for row in matrix.rows:
                 cells = (row.cells.get(role) for role in matrix.roles)
                 group = [row.group] if grouped else []
-                yield [matrix.initiative, row.component, row.name, *group, *cells]
+                summary = row.agreement_summary()
+                yield [matrix.initiative, row.component, row.name, *group, *cells, summary]
 
         return csv_response(header, rows(), f"{key}-raci.csv")
     return RaciMatrixRead(
         initiative=matrix.initiative,
         roles=matrix.roles,
         rows=[
-            MatrixRowRead(component=r.component, name=r.name, group=r.group, cells=r.cells)
+            MatrixRowRead(
+                component=r.component,
+                name=r.name,
+                group=r.group,
+                cells=r.cells,
+                agreements=r.agreements,
+            )
             for r in matrix.rows
         ],
     )

@@ -8,6 +8,7 @@ from typing_extensions import TypeAliasType
 
 from app.core.identifiers import RaciLetters
 from app.core.schemas import ReadModel
+from app.raci.schemas import AgreementState
 from app.rules.catalog import RuleCode, Severity
 
 # The matrix's columns: the roles holding a cell on the initiative, or every role.
@@ -78,6 +79,11 @@ class MatrixRowRead(ReadModel):
     name: str
     group: str | None = None
     cells: dict[str, RaciLetters] = Field(examples=[{"CIO": "AR", "CMO": "CI"}])
+    agreements: dict[str, AgreementState] = Field(
+        default_factory=dict,
+        description="Each cell's agreement state, by role code.",
+        examples=[{"CIO": "agreed", "CMO": "proposed"}],
+    )
 
 
 class RaciMatrixRead(ReadModel):
@@ -87,3 +93,24 @@ class RaciMatrixRead(ReadModel):
         "(every role with `roles=all`)."
     )
     rows: list[MatrixRowRead]
+
+
+class RoleAgreementsRead(ReadModel):
+    initiative: str = Field(examples=["support-chatbot"])
+    role: str = Field(examples=["CIO"])
+    agreed: int = Field(description="Cells the role agreed to.")
+    proposed: int = Field(description="Cells nobody acting for the role decided yet.")
+    disputed: int = Field(description="Cells the role disputes.")
+    stale: int = Field(
+        description="Agreed cells agreed more than `reconfirm_days` ago (also in `agreed`)."
+    )
+    overdue: int = Field(
+        description="Proposed cells past `agreement_grace_days` (also in `proposed`)."
+    )
+
+
+class AgreementsReportRead(ReadModel):
+    as_of: date
+    rows: list[RoleAgreementsRead] = Field(
+        description="One per initiative and role holding cells in it, by initiative and role."
+    )

@@ -17,6 +17,7 @@ from app.kpis.models import Kpi, KpiOwner
 from app.raci.models import RaciCell
 from app.roles.models import Role
 from app.roles.schemas import RoleCreate, RoleFields, RoleReplace
+from app.webhooks.models import WebhookEndpoint
 
 
 def find_role(session: Session, code: str) -> Role | None:
@@ -77,7 +78,8 @@ def delete_role(session: Session, code: str, if_match: IfMatch) -> None:
 
 
 def role_references(session: Session, code: str) -> dict[str, list[str]]:
-    """What still names the role, by kind: capabilities, initiatives, RACI cells, KPIs."""
+    """What still names the role, by kind: capabilities, initiatives, RACI cells, KPIs,
+    webhook endpoints bound to it."""
     cells = session.execute(
         select(Initiative.key, Component.key)
         .join(Component, Component.initiative_id == Initiative.id)
@@ -109,6 +111,14 @@ def role_references(session: Session, code: str) -> dict[str, list[str]]:
                 .order_by(Kpi.key)
             )
         ),
+        # A few rows, their roles a JSON list: read whole rather than by a dialect's JSON test.
+        "webhook endpoints": [
+            endpoint_id
+            for endpoint_id, roles in session.execute(
+                select(WebhookEndpoint.id, WebhookEndpoint.roles).order_by(WebhookEndpoint.id)
+            )
+            if code in roles
+        ],
     }
 
 

@@ -25,6 +25,10 @@ RuleCode = TypeAliasType(
         "OWNER_DRIFT",
         "NO_JOINT_KPI",
         "KPI_OFF_TRACK",
+        "GOVERNANCE_REVIEW_OVERDUE",
+        "DISPUTED_CELL",
+        "UNAGREED_CELL",
+        "STALE_AGREEMENT",
     ],
 )
 
@@ -99,6 +103,35 @@ CATALOG: tuple[Rule, ...] = (
         "KPI off track",
         "A KPI whose latest measurement is behind plan (or whose target date passed "
         "unmet): its owners should review the plan.",
+    ),
+    Rule(
+        "GOVERNANCE_REVIEW_OVERDUE",
+        "high",
+        "Governance review overdue",
+        "A governance review, opened when a joint KPI fell off track, still undecided after "
+        "its due date: the leaders have not yet said whether the governance model should "
+        "change.",
+    ),
+    Rule(
+        "DISPUTED_CELL",
+        "high",
+        "Disputed RACI cell",
+        "A RACI cell the role it names disputes: the matrix says something that executive "
+        "does not accept, so who owns the component is not settled.",
+    ),
+    Rule(
+        "UNAGREED_CELL",
+        "low",
+        "RACI cell not agreed",
+        "A RACI cell still proposed `agreement_grace_days` (see /settings) after its letters "
+        "were set: nobody acting for the role has accepted it.",
+    ),
+    Rule(
+        "STALE_AGREEMENT",
+        "low",
+        "Agreement to re-confirm",
+        "A RACI cell agreed more than `reconfirm_days` (see /settings) ago: confirm that the "
+        "role still holds it.",
     ),
 )
 

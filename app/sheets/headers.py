@@ -41,6 +41,7 @@ INFO_HEADERS = NOTE_HEADERS | frozenset(
     {
         "remark", "remarks", "status", "state", "description", "details", "due", "due date",
         "date", "deadline", "priority", "progress", "link", "url", "source", "done",
+        "agreement",
     }
 )  # fmt: skip
 

@@ -1,0 +1,1 @@
+"""Governance reviews: opened when a joint KPI turns off track, closed by a decision."""
