@@ -123,4 +123,4 @@ def role_references(session: Session, code: str) -> dict[str, list[str]]:
 
 
 def _fields(data: RoleFields) -> dict[str, Any]:
-    return {"name": data.name, "description": data.description}
+    return {"name": data.name, "description": data.description, "function": data.function}
