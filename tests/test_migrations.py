@@ -26,6 +26,8 @@ FINDINGS_RULES = {
     "DISPUTED_CELL": "high",
     "UNAGREED_CELL": "low",
     "STALE_AGREEMENT": "low",
+    "IT_NOT_INVOLVED_EARLY": "medium",
+    "BUSINESS_NOT_INVOLVED_EARLY": "medium",
 }
 
 
