@@ -175,6 +175,7 @@ def rename_role(session: Session, code: str, new_code: str, if_match: IfMatch) -
                     code=new_code,
                     name=role.name,
                     description=role.description,
+                    function=role.function,
                     version=role.version + 1,
                     created_at=role.created_at,
                     updated_at=now,
