@@ -27,6 +27,7 @@ ResourceType = Literal[
     "settings",
     "review",
     "webhook",
+    "governance_model",
 ]
 RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
 ACTIONS: tuple[str, ...] = get_args(AuditAction)
