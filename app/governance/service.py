@@ -16,6 +16,7 @@ from app.core.errors import NotFound, Unprocessable
 from app.core.pagination import PageParams, page_of, split_page
 from app.core.preconditions import IfMatch
 from app.core.resources import check_identity, merge_patch, validate_as
+from app.db import dialect
 from app.db.writes import assign, insert_new
 from app.governance.models import GovernanceModel
 from app.governance.schemas import (
@@ -144,6 +145,8 @@ def activate_model(
     rationales, the model previously active is no longer. Idempotent: activating the active
     model again when nobody changed an owner since changes nothing (no audit entry, no new
     versions). 404 for an unknown model; 412 for a stale If-Match."""
+    # Two activations at once take turns, so that exactly one model ends up active.
+    dialect.lock_transaction(session, "governance-model-activate")
     model = get_model(session, key)
     if_match.check(model.version)
     changes = owner_changes(session, model)
