@@ -101,7 +101,7 @@ def demo(
         ),
     ] = False,
 ) -> None:
-    """Load the demo portfolio (seven initiatives, their capabilities and KPIs) into the
+    """Load the demo portfolio (eight initiatives, their capabilities and KPIs) into the
     database, migrating it first: every kind of finding shows at once. Loading it again
     changes nothing. Says which database it wrote to, and where that choice comes from."""
     with reported_errors():

@@ -25,10 +25,14 @@ DEMO_ACTOR = "demo"
 
 
 def demo_document() -> ImportDocument:
-    """Seven initiatives (a chatbot, IoT sensors, analytics, a campaign, an app...), their
-    capabilities and four KPIs with measurements."""
-    text = files("app").joinpath("data", "portfolio.json").read_text(encoding="utf-8")
-    return ImportDocument.model_validate_json(text)
+    """Eight initiatives (a chatbot, IoT sensors, analytics, a campaign, an app...), their
+    capabilities and four KPIs with measurements: app/data/portfolio.json and the initiatives
+    of app/data/early-involvement.json (a chatbot planned without IT)."""
+    data = files("app").joinpath("data")
+    document: dict[str, Any] = json.loads(data.joinpath("portfolio.json").read_text("utf-8"))
+    added = json.loads(data.joinpath("early-involvement.json").read_text(encoding="utf-8"))
+    document["initiatives"] = [*document["initiatives"], *added["initiatives"]]
+    return ImportDocument.model_validate(document)
 
 
 def demo_agreements() -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ from app.dashboard.router import body_limits as dashboard_body_limits
 from app.dashboard.router import router as dashboard_router
 from app.db import errors as db_errors
 from app.db.engine import Database
+from app.governance.router import router as governance_router
 from app.health import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.imports.router import router as imports_router
@@ -97,6 +98,10 @@ TAGS = [
         "name": "agreements",
         "description": "Who agreed to what: keys acting for a role agree to or dispute its cells.",
     },
+    {
+        "name": "governance models",
+        "description": "Named sets of agreed owners (CDO beside or above...); one is active.",
+    },
     {"name": "rules", "description": "Switch findings rules on or off, change their severity."},
     {
         "name": "settings",
@@ -134,6 +139,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     rules_router,
     settings_router,
     waivers_router,
+    governance_router,
     reviews_router,
     renames_router,
     imports_router,

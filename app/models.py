@@ -5,6 +5,7 @@ from app.auth.models import ApiKey, RevokedSecret
 from app.capabilities.models import Capability
 from app.components.models import Component
 from app.db.base import Base
+from app.governance.models import GovernanceModel
 from app.idempotency.models import IdempotencyRecord
 from app.initiatives.models import Initiative, InitiativeTag
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner, Measurement
@@ -28,6 +29,7 @@ __all__ = [
     "Base",
     "Capability",
     "Component",
+    "GovernanceModel",
     "IdempotencyRecord",
     "Initiative",
     "InitiativeTag",

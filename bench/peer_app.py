@@ -13,9 +13,10 @@ Routes (the same paths and query parameters as the product's):
 - `GET /api/v1/initiatives?status=&kind=&portfolio=&sponsor=&tag=&q=&limit=&cursor=`: a
   page of initiatives by key (a filter given several times matches any of its values);
 - `GET /api/v1/reports/findings?initiative=K`: one live initiative's findings under the
-  seven per-initiative rules (UNOWNED_COMPONENT, MULTIPLE_ACCOUNTABLE, NO_RESPONSIBLE,
-  UNSPONSORED_INITIATIVE, SILOED_INITIATIVE, OWNER_DRIFT, NO_JOINT_KPI), computed
-  straightforwardly in Python from the initiative's rows.
+  nine per-initiative rules (UNOWNED_COMPONENT, MULTIPLE_ACCOUNTABLE, NO_RESPONSIBLE,
+  UNSPONSORED_INITIATIVE, SILOED_INITIATIVE, OWNER_DRIFT, NO_JOINT_KPI,
+  IT_NOT_INVOLVED_EARLY, BUSINESS_NOT_INVOLVED_EARLY), computed straightforwardly in Python
+  from the initiative's rows.
 """
 
 import hashlib
@@ -39,6 +40,7 @@ from sqlalchemy.orm import (
 )
 
 LIVE_STATUSES = ("proposed", "planned", "active", "on_hold")
+TECHNOLOGY_KINDS = ("chatbot", "iot", "analytics", "app", "platform")
 ACCOUNTABLE = ("A", "AR")
 RESPONSIBLE = ("R", "AR")
 
@@ -112,7 +114,15 @@ class Capability(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str]
     name: Mapped[str]
+    domain: Mapped[str | None]
     agreed_owner: Mapped[str | None]
+
+
+class Role(Base):
+    __tablename__ = "role"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str]
+    function: Mapped[str]
 
 
 class KpiOwner(Base):
@@ -288,13 +298,17 @@ def _rules(session: Session, initiative: Initiative) -> list[FindingOut]:
         )
 
     used = {c.capability for c in initiative.components if c.capability}
-    owners = dict(
+    capabilities = (
         session.execute(
-            select(Capability.key, Capability.agreed_owner).where(Capability.key.in_(used))
+            select(Capability.key, Capability.agreed_owner, Capability.domain).where(
+                Capability.key.in_(used)
+            )
         ).all()
         if used
         else []
     )
+    owners = {key: owner for key, owner, _ in capabilities}
+    domains = {domain for _, _, domain in capabilities}
     every_role: set[str] = set()
     for component in initiative.components:
         roles = sorted(cell.role for cell in component.cells)
@@ -325,6 +339,26 @@ def _rules(session: Session, initiative: Initiative) -> list[FindingOut]:
     if not served:
         roles = [initiative.sponsor] if initiative.sponsor else []
         add("NO_JOINT_KPI", None, roles, f"No joint KPI serves {initiative.name}")
+    if initiative.status in ("proposed", "planned"):
+        involved_roles = {
+            cell.role
+            for component in initiative.components
+            for cell in component.cells
+            if set(cell.raci) & {"R", "A", "C"}
+        }
+        functions = set(
+            session.scalars(select(Role.function).where(Role.code.in_(involved_roles)))
+            if involved_roles
+            else []
+        )
+        sponsor = [initiative.sponsor] if initiative.sponsor else []
+        needs_technology = initiative.kind in TECHNOLOGY_KINDS or bool(
+            domains & {"technology", "data"}
+        )
+        if needs_technology and "technology" not in functions:
+            add("IT_NOT_INVOLVED_EARLY", None, sponsor, f"IT is not in {initiative.name}")
+        if initiative.portfolio == "it" and "marketing" not in functions:
+            add("BUSINESS_NOT_INVOLVED_EARLY", None, sponsor, f"No business in {initiative.name}")
     return found
 
 

@@ -34,6 +34,7 @@ class SheetOptions:
     roles: Sequence[str] = ()
     replace: bool = False
     dry_run: bool = False
+    role_function: str = "other"
 
 
 def is_sheet(file: Path) -> bool:
@@ -47,6 +48,7 @@ def post_sheet(client: RaciClient, file: Path, body: bytes, options: SheetOption
     params = [
         ("create", str(options.create).lower()),
         ("create_roles", str(options.create_roles).lower()),
+        ("role_function", options.role_function),
         ("mode", "replace" if options.replace else "merge"),
         ("dry_run", str(options.dry_run).lower()),
         *(("role", mapping) for mapping in options.roles),

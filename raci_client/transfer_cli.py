@@ -176,6 +176,14 @@ def import_command(
         bool,
         typer.Option("--create-roles", help="With a sheet: create a role for each unknown header."),
     ] = False,
+    role_function: Annotated[
+        str,
+        typer.Option(
+            "--role-function",
+            help="With --create-roles: the function of the roles created (marketing, "
+            "technology, data, digital, executive or other).",
+        ),
+    ] = "other",
     role: Annotated[
         list[str] | None,
         typer.Option(
@@ -240,7 +248,13 @@ def import_command(
         with connect(ctx, url, key) as client:
             if initiative is not None:
                 options = SheetOptions(
-                    initiative, create, create_roles, tuple(role or ()), replace, dry_run
+                    initiative,
+                    create,
+                    create_roles,
+                    tuple(role or ()),
+                    replace,
+                    dry_run,
+                    role_function,
                 )
                 answer = post_sheet(client, file, body, options)
                 if output is ImportOutput.json:

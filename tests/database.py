@@ -16,7 +16,7 @@ from app.models import Base
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Rows the migrations seed (roles, rules); restored before every test.
-SEEDED_TABLES = ("role", "rule_setting", "service_settings")
+SEEDED_TABLES = ("role", "rule_setting", "service_settings", "governance_model")
 
 
 def alembic_config(url: str) -> Config:

@@ -93,7 +93,13 @@ def load_into(session: Session, document: dict[str, Any]) -> None:
     if roles:
         existing = set(session.scalars(select(Role.code)))
         new_roles = [
-            {"code": r["code"], "name": r["name"], "description": r.get("description"), **stamps}
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "description": r.get("description"),
+                "function": r.get("function", "other"),
+                **stamps,
+            }
             for r in roles
             if r["code"] not in existing
         ]

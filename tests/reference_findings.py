@@ -24,7 +24,11 @@ DEFAULT_SEVERITY = {
     "DISPUTED_CELL": "high",
     "UNAGREED_CELL": "low",
     "STALE_AGREEMENT": "low",
+    "IT_NOT_INVOLVED_EARLY": "medium",
+    "BUSINESS_NOT_INVOLVED_EARLY": "medium",
 }
+DEFAULT_FUNCTIONS = {"CMO": "marketing", "CIO": "technology", "CDO": "digital", "CEO": "executive"}
+TECHNOLOGY_KINDS = {"chatbot", "iot", "analytics", "app", "platform"}
 GRACE_DAYS = 14  # agreement_grace_days, as /settings holds it by default
 RECONFIRM_DAYS = 365  # reconfirm_days
 LETTER = {"R": "R", "A": "A", "C": "C", "I": "I", "AR": "AR", "A/R": "AR", "R/A": "AR", "RA": "AR"}
@@ -59,6 +63,11 @@ def reference_findings(
         return include_closed or initiative.get("status", "proposed") in LIVE
 
     agreed_owner = {c["key"]: c.get("agreed_owner") for c in document.get("capabilities", [])}
+    domain = {c["key"]: c.get("domain") for c in document.get("capabilities", [])}
+    function = {
+        **DEFAULT_FUNCTIONS,
+        **{r["code"]: r.get("function", "other") for r in document.get("roles", [])},
+    }
     initiatives = [i for i in document.get("initiatives", []) if counted(i)]
     kpis = document.get("kpis", [])
 
@@ -104,6 +113,22 @@ def reference_findings(
                     and (as_of - _instant(agreement["at"]).date()).days > RECONFIRM_DAYS
                 ):
                     found.append(("STALE_AGREEMENT", *where, (role,)))
+        if initiative.get("status", "proposed") in ("proposed", "planned"):
+            components = initiative.get("components", [])
+            needs_technology = initiative.get("kind", "other") in TECHNOLOGY_KINDS or any(
+                domain.get(c.get("capability")) in ("technology", "data") for c in components
+            )
+            involved = {
+                function[role.upper()]
+                for c in components
+                for role, value in (c.get("raci") or {}).items()
+                if set(LETTER[value.upper()]) & {"R", "A", "C"}
+            }
+            who = (sponsor,) if sponsor else ()
+            if needs_technology and "technology" not in involved:
+                found.append(("IT_NOT_INVOLVED_EARLY", key, None, None, None, who))
+            if initiative.get("portfolio") == "it" and "marketing" not in involved:
+                found.append(("BUSINESS_NOT_INVOLVED_EARLY", key, None, None, None, who))
         if len(roles_named) == 1:
             found.append(("SILOED_INITIATIVE", key, None, None, None, tuple(roles_named)))
         joint = any(key in k.get("initiatives", []) and len(set(k["owners"])) >= 2 for k in kpis)

@@ -116,6 +116,7 @@ def test_create_update_delete_of_a_role_each_write_one_entry_by_the_key(
         "code": "CFO",
         "name": "Chief Financial Officer",
         "description": None,
+        "function": "other",
     }
     assert updated["before"]["description"] is None
     assert updated["after"]["description"] == "Money"
@@ -215,6 +216,7 @@ def test_several_changes_to_one_resource_in_a_transaction_are_one_entry(
         "code": "CMO",
         "name": "Chief Marketing and Brand Officer",
         "description": "Brand",
+        "function": "marketing",
     }
 
 

@@ -269,6 +269,17 @@ def test_replace_and_role_mappings_reach_the_server(client: TestClient, tmp_path
     assert matrix_cells(client, "mapped") == {"nlu": {"CIO": "AR"}}
 
 
+def test_created_roles_take_the_function_given_on_the_command_line(
+    client: TestClient, tmp_path: Path
+) -> None:
+    file = tmp_path / "roles.csv"
+    file.write_text("Task,Data Steward\nFeed,R\n", encoding="utf-8")
+    args = ["--initiative", "steward", "--create", "--create-roles", "--role-function", "data"]
+    result = raci(client, "import", str(file), *args)
+    assert result.exit_code == 0, result.output
+    assert client.get("/roles/DS").json()["function"] == "data"
+
+
 def test_the_matrix_csv_export_imports_back_unchanged(client: TestClient, tmp_path: Path) -> None:
     load = tmp_path / "load.csv"
     load.write_text("Task,CIO,CMO\nPLANNING,,\nCharter,A/C,R\n", encoding="utf-8")

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,15 @@ COMPARED = ("rule", "initiative", "component", "capability", "kpi")
 # The demo's own agreements (app/data/agreements.json), which expected-findings.json, written
 # for portfolio.json alone, does not describe.
 AGREEMENT_RULES = {"DISPUTED_CELL", "UNAGREED_CELL", "STALE_AGREEMENT"}
+# The early-involvement rules (issue 20), newer than expected-findings.json, and the
+# initiative app/data/early-involvement.json adds to show one of them.
+EARLY_RULES = {"IT_NOT_INVOLVED_EARLY", "BUSINESS_NOT_INVOLVED_EARLY"}
+ADDED_INITIATIVE = "voice-ordering-pilot"
+LATER_FINDINGS = [
+    ("BUSINESS_NOT_INVOLVED_EARLY", "smart-store-iot", None, None, None, ["CIO"]),
+    ("IT_NOT_INVOLVED_EARLY", "voice-ordering-pilot", None, None, None, ["CMO"]),
+    ("NO_JOINT_KPI", "voice-ordering-pilot", None, None, None, ["CMO"]),
+]
 AGREEMENT_FINDINGS = [
     ("DISPUTED_CELL", "support-chatbot", "crm-feed", "customer-data-platform", None, ["CDO"]),
     ("STALE_AGREEMENT", "customer-360", "cdp", "customer-data-platform", None, ["CMO"]),
@@ -33,12 +43,16 @@ def test_demo_loads_the_portfolio_and_gives_the_expected_findings(
     monkeypatch: pytest.MonkeyPatch, database: Database, database_url: str, client: TestClient
 ) -> None:
     output = demo(monkeypatch, database_url)
-    assert "initiatives" in output and "7" in output
+    assert "initiatives" in output and "8" in output
     report = client.get("/reports/findings", params={"as_of": EXPECTED["as_of"]}).json()
+
+    def later(finding: dict[str, Any]) -> bool:
+        return finding["rule"] in EARLY_RULES or finding["initiative"] == ADDED_INITIATIVE
+
     found = sorted(
         tuple(f[name] for name in COMPARED)
         for f in report["findings"]
-        if f["rule"] not in AGREEMENT_RULES
+        if f["rule"] not in AGREEMENT_RULES and not later(f)
     )
     expected = sorted(tuple(f[name] for name in COMPARED) for f in EXPECTED["findings"])
     assert found == expected
@@ -48,10 +62,14 @@ def test_demo_loads_the_portfolio_and_gives_the_expected_findings(
         if f["rule"] in AGREEMENT_RULES
     )
     assert agreement_findings == AGREEMENT_FINDINGS
+    later_findings = sorted(
+        (*(f[name] for name in COMPARED), f["roles"]) for f in report["findings"] if later(f)
+    )
+    assert later_findings == LATER_FINDINGS
     assert {f["rule"] for f in report["findings"]} == {
         "UNOWNED_COMPONENT", "MULTIPLE_ACCOUNTABLE", "NO_RESPONSIBLE", "UNSPONSORED_INITIATIVE",
         "SILOED_INITIATIVE", "CAPABILITY_OVERLAP", "OWNER_DRIFT", "NO_JOINT_KPI", "KPI_OFF_TRACK",
-        *AGREEMENT_RULES,
+        *AGREEMENT_RULES, *EARLY_RULES,
     }  # fmt: skip
     statuses = {
         key: client.get(f"/kpis/{key}", params={"as_of": EXPECTED["as_of"]}).json()["status"]

@@ -16,13 +16,19 @@ from tests.reference_findings import reference_findings
 
 EXPECTED = json.loads((Path(__file__).parent / "data" / "expected-findings.json").read_text())
 AS_OF = EXPECTED["as_of"]
+# The findings of rules added after expected-findings.json was written (issue 20): the
+# planned IoT programme of the IT portfolio involves no marketing role.
+LATER_FINDINGS = [("BUSINESS_NOT_INVOLVED_EARLY", "smart-store-iot", None, None, None)]
 
 
 def expected(rules: tuple[str, ...] = RULE_CODES) -> list[tuple[Any, ...]]:
     return sorted(
-        (f["rule"], f["initiative"], f["component"], f["capability"], f["kpi"])
-        for f in EXPECTED["findings"]
-        if f["rule"] in rules
+        [
+            (f["rule"], f["initiative"], f["component"], f["capability"], f["kpi"])
+            for f in EXPECTED["findings"]
+            if f["rule"] in rules
+        ]
+        + [f for f in LATER_FINDINGS if f[0] in rules]
     )
 
 
@@ -132,12 +138,12 @@ def test_summary_counts_the_findings_by_rule_and_severity(
 ) -> None:
     body = report(client)
     summary = body["summary"]
-    assert summary["total"] == len(body["findings"]) == 12
+    assert summary["total"] == len(body["findings"]) == 13
     assert list(summary["by_rule"]) == list(RULE_CODES)
     assert summary["by_rule"]["NO_RESPONSIBLE"] == 2
     assert summary["by_rule"]["OWNER_DRIFT"] == 2
-    assert sum(summary["by_rule"].values()) == 12
-    assert summary["by_severity"] == {"high": 3, "medium": 7, "low": 2}
+    assert sum(summary["by_rule"].values()) == 13
+    assert summary["by_severity"] == {"high": 3, "medium": 8, "low": 2}
     assert body["generated_at"].endswith("Z")
 
 
@@ -176,7 +182,7 @@ def test_portfolio_filter_keeps_findings_of_its_initiatives(
 ) -> None:
     body = report(client, portfolio="it")
     assert {f["initiative"] for f in body["findings"]} == {"smart-store-iot"}
-    assert report(client, portfolio=["it", "marketing"])["summary"]["total"] == 7
+    assert report(client, portfolio=["it", "marketing"])["summary"]["total"] == 8
 
 
 def test_role_filter_keeps_findings_involving_any_of_the_roles(
@@ -199,7 +205,10 @@ def test_role_filter_keeps_findings_involving_any_of_the_roles(
 
 def test_filters_combine(demo: Database, client: TestClient) -> None:
     body = report(client, initiative="smart-store-iot", severity="medium", role="CIO")
-    assert findings_of(body) == [("SILOED_INITIATIVE", "smart-store-iot", None, None, None)]
+    assert findings_of(body) == [
+        ("BUSINESS_NOT_INVOLVED_EARLY", "smart-store-iot", None, None, None),
+        ("SILOED_INITIATIVE", "smart-store-iot", None, None, None),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -295,9 +304,9 @@ def test_disabling_a_rule_removes_its_findings_at_once(demo: Database, client: T
     body = report(client)
     assert "NO_RESPONSIBLE" not in {f["rule"] for f in body["findings"]}
     assert body["summary"]["by_rule"]["NO_RESPONSIBLE"] == 0
-    assert body["summary"]["total"] == 10
+    assert body["summary"]["total"] == 11
     client.patch("/rules/NO_RESPONSIBLE", json={"enabled": True})
-    assert report(client)["summary"]["total"] == 12
+    assert report(client)["summary"]["total"] == 13
 
 
 def test_a_changed_severity_shows_at_once_and_in_the_filters(
@@ -307,7 +316,7 @@ def test_a_changed_severity_shows_at_once_and_in_the_filters(
     body = report(client)
     kpi = next(f for f in body["findings"] if f["rule"] == "KPI_OFF_TRACK")
     assert kpi["severity"] == "high"
-    assert body["summary"]["by_severity"] == {"high": 4, "medium": 6, "low": 2}
+    assert body["summary"]["by_severity"] == {"high": 4, "medium": 7, "low": 2}
     assert [f["rule"] for f in report(client, severity="high")["findings"]].count(
         "KPI_OFF_TRACK"
     ) == 1

@@ -24,6 +24,10 @@ ROLES = ["CMO", "CIO", "CDO", "CEO", "CFO"]  # CFO is added by the document
 STATUSES = ["proposed", "planned", "active", "on_hold", "done", "cancelled"]
 LETTERS = ["R", "A", "C", "I", "AR", "a/r"]
 DAY0 = date(2026, 1, 1)
+KINDS = ["chatbot", "iot", "analytics", "app", "campaign", "platform", "other"]
+DOMAINS = ["marketing", "technology", "data", "experience", "operations"]
+# CFO's function, drawn: a technology or marketing CFO involves IT or the business.
+FUNCTIONS = ["marketing", "technology", "data", "digital", "executive", "other"]
 
 
 def instants() -> st.SearchStrategy[str]:
@@ -49,7 +53,12 @@ def portfolios(draw: st.DrawFn) -> dict[str, Any]:
     roles = st.sampled_from(ROLES)
     capability_keys = [f"cap-{n}" for n in range(draw(st.integers(0, 3)))]
     capabilities = [
-        {"key": key, "name": f"Capability {key}", "agreed_owner": draw(st.none() | roles)}
+        {
+            "key": key,
+            "name": f"Capability {key}",
+            "agreed_owner": draw(st.none() | roles),
+            "domain": draw(st.none() | st.sampled_from(DOMAINS)),
+        }
         for key in capability_keys
     ]
     initiatives = []
@@ -76,6 +85,7 @@ def portfolios(draw: st.DrawFn) -> dict[str, Any]:
                 "key": f"i{n}",
                 "name": f"Initiative {n}",
                 "status": draw(st.sampled_from(STATUSES)),
+                "kind": draw(st.sampled_from(KINDS)),
                 "sponsor": draw(st.none() | roles),
                 "portfolio": draw(st.sampled_from(["marketing", "it", "digital", "joint"])),
                 "components": components,
@@ -117,7 +127,13 @@ def portfolios(draw: st.DrawFn) -> dict[str, Any]:
         ]
     return {
         "cells_proposed_at": draw(instants()),
-        "roles": [{"code": "CFO", "name": "Chief Financial Officer"}],
+        "roles": [
+            {
+                "code": "CFO",
+                "name": "Chief Financial Officer",
+                "function": draw(st.sampled_from(FUNCTIONS)),
+            }
+        ],
         "capabilities": capabilities,
         "initiatives": initiatives,
         "kpis": kpis,

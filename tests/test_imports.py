@@ -336,3 +336,25 @@ def test_a_rule_named_twice_in_an_import_is_a_422_and_changes_nothing(client: Te
     problem = assert_problem(client.post("/imports", json=body), 422)
     assert problem["errors"][0]["loc"][:3] == ["body", "rules", 1]
     assert client.get("/rules/OWNER_DRIFT").json()["enabled"] is True
+
+
+def test_role_functions_travel_through_the_import_and_the_export(client: TestClient) -> None:
+    document = {
+        "roles": [{"code": "CTO", "name": "Chief Technology Officer", "function": "technology"}]
+    }
+    assert client.post("/imports", json=document).json()["roles"]["created"] == 1
+    exported = {role["code"]: role for role in client.get("/export").json()["roles"]}
+    assert exported["CTO"]["function"] == "technology"
+    assert exported["CMO"]["function"] == "marketing"
+    document["roles"][0]["function"] = "data"
+    assert client.post("/imports", json=document).json()["roles"]["updated"] == 1
+    assert client.get("/roles/CTO").json()["function"] == "data"
+
+
+def test_an_import_with_an_unknown_role_function_is_422_and_writes_nothing(
+    client: TestClient,
+) -> None:
+    document = {"roles": [{"code": "CTO", "name": "CTO", "function": "finance"}]}
+    response = client.post("/imports", json=document)
+    assert_problem(response, 422)
+    assert client.get("/roles/CTO").status_code == 404

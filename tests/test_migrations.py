@@ -26,6 +26,8 @@ FINDINGS_RULES = {
     "DISPUTED_CELL": "high",
     "UNAGREED_CELL": "low",
     "STALE_AGREEMENT": "low",
+    "IT_NOT_INVOLVED_EARLY": "medium",
+    "BUSINESS_NOT_INVOLVED_EARLY": "medium",
 }
 
 
@@ -86,6 +88,10 @@ def test_a_new_database_has_the_four_roles_and_every_rule(empty_url: str) -> Non
     try:
         with engine.connect() as connection:
             roles = {code: name for code, name in connection.execute(select(Role.code, Role.name))}
+            functions = {
+                code: function
+                for code, function in connection.execute(select(Role.code, Role.function))
+            }
             rules = {
                 code: severity
                 for code, severity in connection.execute(
@@ -101,6 +107,12 @@ def test_a_new_database_has_the_four_roles_and_every_rule(empty_url: str) -> Non
         "CIO": "Chief Information Officer",
         "CDO": "Chief Digital Officer",
         "CEO": "Chief Executive Officer",
+    }
+    assert functions == {
+        "CMO": "marketing",
+        "CIO": "technology",
+        "CDO": "digital",
+        "CEO": "executive",
     }
     assert rules == FINDINGS_RULES
     assert all(enabled)

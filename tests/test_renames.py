@@ -74,6 +74,7 @@ def test_renaming_a_role_moves_its_cells_sponsorships_kpis_and_agreed_ownerships
     assert response.headers["location"] == "/api/v1/roles/CDAO"
     body = response.json()
     assert (body["code"], body["name"], body["version"]) == ("CDAO", "Chief Digital Officer", 2)
+    assert body["function"] == "digital"  # the role keeps what it is there for
 
     assert_problem(client.get("/roles/CDO"), 404)
     assert matrix(client) == {

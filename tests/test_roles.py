@@ -157,3 +157,49 @@ def test_bad_limit_and_forged_cursor_are_422(client: TestClient) -> None:
     assert_problem(
         client.get("/roles", params={"cursor": "not-a-cursor"}), 422, detail_contains="cursor"
     )
+
+
+def test_default_roles_have_their_functions(client: TestClient) -> None:
+    functions = {role["code"]: role["function"] for role in client.get("/roles").json()["items"]}
+    assert functions == {
+        "CMO": "marketing",
+        "CIO": "technology",
+        "CDO": "digital",
+        "CEO": "executive",
+    }
+
+
+def test_function_is_written_by_post_put_and_patch(client: TestClient) -> None:
+    created = client.post("/roles", json={"code": "CTO", "name": "CTO", "function": "technology"})
+    assert created.status_code == 201
+    assert created.json()["function"] == "technology"
+    assert client.post("/roles", json={"code": "COO", "name": "COO"}).json()["function"] == "other"
+    patched = client.patch("/roles/CTO", json={"description": "Runs the platforms"})
+    assert patched.json()["function"] == "technology"  # a merge patch keeps what it omits
+    assert client.patch("/roles/CTO", json={"function": "data"}).json()["function"] == "data"
+    replaced = client.put("/roles/CTO", json={"name": "CTO", "function": "digital"})
+    assert replaced.json()["function"] == "digital"
+    assert client.get("/roles/CTO").json()["function"] == "digital"
+
+
+def test_an_unknown_function_is_422_and_changes_nothing(client: TestClient) -> None:
+    for send in [
+        lambda: client.post("/roles", json={"code": "CFO", "name": "x", "function": "finance"}),
+        lambda: client.put("/roles/CMO", json={"name": "x", "function": "Marketing"}),
+        lambda: client.patch("/roles/CMO", json={"function": 3}),
+    ]:
+        response = send()
+        assert_problem(response, 422)
+        assert error_locs(response) == [["body", "function"]]
+    assert client.get("/roles/CFO").status_code == 404
+    cmo = client.get("/roles/CMO").json()
+    assert (cmo["name"], cmo["function"], cmo["version"]) == (
+        "Chief Marketing Officer",
+        "marketing",
+        1,
+    )
+
+
+def test_patching_function_to_null_gives_back_the_default(client: TestClient) -> None:
+    """A merge patch's null removes the member, and a role without one is `other`."""
+    assert client.patch("/roles/CMO", json={"function": None}).json()["function"] == "other"

@@ -23,6 +23,8 @@ DEFAULTS = {
     "DISPUTED_CELL": "high",
     "UNAGREED_CELL": "low",
     "STALE_AGREEMENT": "low",
+    "IT_NOT_INVOLVED_EARLY": "medium",
+    "BUSINESS_NOT_INVOLVED_EARLY": "medium",
 }
 
 

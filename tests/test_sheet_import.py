@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
-from tests.problems import assert_problem
+from tests.problems import assert_problem, error_locs
 
 DATA = Path(__file__).parent / "data" / "real-world"
 EXPECTED = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))
@@ -185,6 +185,35 @@ def test_role_mappings_and_created_roles(client: TestClient) -> None:
     assert body["roles_created"] == ["GH"]
     assert matrix_by_label(client, "mapped") == {"Campaign": {"CMO": "A", "GH": "R"}}
     assert client.get("/roles/GH").json()["name"] == "Growth Hacker"
+    assert client.get("/roles/GH").json()["function"] == "other"
+
+
+def test_created_roles_take_the_function_asked_for(client: TestClient) -> None:
+    response = post_sheet(
+        client,
+        "functions",
+        "Task,Data Steward\nFeed,R\n",
+        create=True,
+        create_roles=True,
+        role_function="data",
+    )
+    assert response.json()["roles_created"] == ["DS"]
+    assert client.get("/roles/DS").json()["function"] == "data"
+
+
+def test_an_unknown_role_function_for_created_roles_is_422(client: TestClient) -> None:
+    response = post_sheet(
+        client,
+        "functions",
+        "Task,Data Steward\nFeed,R\n",
+        create=True,
+        create_roles=True,
+        role_function="finance",
+    )
+    assert_problem(response, 422)
+    assert error_locs(response) == [["query", "role_function"]]
+    assert client.get("/roles/DS").status_code == 404
+    assert_nothing_written(client, "functions")
 
 
 # --- bad input: 422 (or 404, 413, 415) and nothing written --------------------------------

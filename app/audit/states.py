@@ -27,6 +27,7 @@ from app.components.models import COMPONENT_FIELDS, Component
 from app.core.jsonable import jsonable
 from app.db.base import Base
 from app.db.changes import Fields, ResourceType
+from app.governance.models import GOVERNANCE_MODEL_FIELDS, GovernanceModel
 from app.initiatives.models import INITIATIVE_FIELDS, Initiative, InitiativeTag
 from app.kpis.models import KPI_FIELDS, Kpi, KpiInitiative, KpiOwner, Measurement
 from app.raci.models import RaciCell
@@ -195,6 +196,12 @@ SPECS: dict[str, ResourceSpec] = {
             },
         ),
         ResourceSpec("waiver", Waiver, _columns(Waiver, ("key", *WAIVER_FIELDS)), ("key",)),
+        ResourceSpec(
+            "governance_model",
+            GovernanceModel,
+            _columns(GovernanceModel, ("key", *GOVERNANCE_MODEL_FIELDS)),
+            ("key",),
+        ),
         # Never the signing secret.
         ResourceSpec(
             "webhook",

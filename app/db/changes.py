@@ -30,6 +30,7 @@ ResourceType = TypeAliasType(
         "settings",
         "review",
         "webhook",
+        "governance_model",
     ],
 )
 RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType.__value__)

@@ -13,6 +13,7 @@ from app.imports.export import export_document
 from app.imports.schemas import ImportDocument, ImportMode, ImportResult, SheetImportResult
 from app.imports.service import import_document
 from app.imports.sheet import SheetOptions, import_sheet, parse_role_mappings, read_sheet_or_422
+from app.roles.functions import RoleFunction
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_MEDIA_TYPES = (
@@ -128,6 +129,10 @@ def post_sheet(
         bool,
         Query(description="Create a role for each header that names none (else 422)."),
     ] = False,
+    role_function: Annotated[
+        RoleFunction,
+        Query(description="The `function` of the roles `create_roles` creates."),
+    ] = "other",
     role: Annotated[
         list[str],
         Query(
@@ -167,6 +172,7 @@ def post_sheet(
     options = SheetOptions(
         create=create,
         create_roles=create_roles,
+        role_function=role_function,
         roles=parse_role_mappings(role),
         mode=mode,
         dry_run=dry_run,

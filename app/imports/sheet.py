@@ -25,6 +25,7 @@ from app.imports.schemas import CellChange, ImportMode, SheetImportResult, Sheet
 from app.initiatives.engine import DocumentEngine
 from app.initiatives.schemas import ComponentDocument, InitiativeDocument
 from app.initiatives.stored import StoredComponent, StoredInitiative, load_initiatives
+from app.roles.functions import RoleFunction
 from app.roles.models import Role
 from app.sheets import (
     ParsedSheet,
@@ -48,6 +49,7 @@ class SheetOptions:
 
     create: bool = False
     create_roles: bool = False
+    role_function: RoleFunction = "other"  # of the roles create_roles creates
     roles: Mapping[str, str] = field(default_factory=dict)  # header as written -> role code
     mode: Mode = "merge"
     dry_run: bool = False
@@ -109,7 +111,7 @@ def import_sheet(
     )
     if not options.dry_run:
         for code, name in new_roles.items():
-            session.add(Role(code=code, name=name))
+            session.add(Role(code=code, name=name, function=options.role_function))
         session.flush()
         DocumentEngine(session, stored, utcnow()).apply([document])
     return SheetImportResult(

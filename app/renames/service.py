@@ -38,6 +38,7 @@ from app.core.preconditions import IfMatch
 from app.db.base import table_of, utcnow
 from app.db.changes import AuditRecord, ResourceType, change, record
 from app.db.dialect import lock_transaction
+from app.governance import service as governance_service
 from app.initiatives.models import Initiative
 from app.kpis.models import Kpi, KpiInitiative, KpiOwner
 from app.raci.models import PROPOSED, RaciCell
@@ -149,7 +150,7 @@ def _role_row(connection: Connection, code: str) -> Any:
 def rename_role(session: Session, code: str, new_code: str, if_match: IfMatch) -> bool:
     """Give role `code` the code `new_code` everywhere it is named: its RACI cells, the
     initiatives it sponsors, the KPIs it owns, the capabilities it is the agreed owner of,
-    the webhook endpoints bound to it. False when `new_code` is already its code (nothing to do). 404 for an unknown role, 409
+    the webhook endpoints bound to it, the governance models' owner entries. False when `new_code` is already its code (nothing to do). 404 for an unknown role, 409
     when `new_code` is taken, 412 for a stale If-Match."""
     connection, audit = _start(session)
     role = _role_row(connection, code)
@@ -175,6 +176,7 @@ def rename_role(session: Session, code: str, new_code: str, if_match: IfMatch) -
                     code=new_code,
                     name=role.name,
                     description=role.description,
+                    function=role.function,
                     version=role.version + 1,
                     created_at=role.created_at,
                     updated_at=now,
@@ -197,6 +199,7 @@ def rename_role(session: Session, code: str, new_code: str, if_match: IfMatch) -
         audit.updated(resource_type, before)
     _finish(session, audit)
     webhooks_service.replace_role(session, code, new_code)
+    governance_service.replace_role(session, code, new_code)
     return True
 
 
@@ -360,6 +363,7 @@ def merge_role(session: Session, code: str, into: str, if_match: IfMatch) -> Non
         audit.updated(resource_type, before)
     _finish(session, audit)
     webhooks_service.replace_role(session, code, into)
+    governance_service.replace_role(session, code, into)
 
 
 def _joined_cells(

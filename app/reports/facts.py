@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.capabilities.models import Capability
@@ -24,6 +24,7 @@ from app.kpis.models import Kpi, KpiInitiative, KpiOwner
 from app.kpis.status import KpiStatus, KpiTargets, kpi_status
 from app.raci.models import RaciCell
 from app.reviews.models import Review, ReviewParticipant
+from app.roles.models import Role
 from app.settings.service import current as current_settings
 
 ROLE_SEPARATOR = ","  # role codes never contain one
@@ -479,3 +480,69 @@ def agreement_facts(session: Session, scope: ReportScope) -> list[CellAgreementF
     )
     rows: list[tuple[Any, ...]] = [tuple(row) for row in session.connection().execute(stmt)]
     return [CellAgreementFacts(*row) for row in rows]
+
+
+# Issue 20: what makes an initiative need technology, and when it is still early.
+TECHNOLOGY_KINDS = ("chatbot", "iot", "analytics", "app", "platform")
+TECHNOLOGY_DOMAINS = ("technology", "data")
+EARLY_STATUSES = ("proposed", "planned")
+INVOLVING_LETTERS = ("R", "A", "C")  # a role informed only, or verifying, is not involved
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyInvolvementFacts:
+    """A proposed or planned initiative of the scope, with whether it needs technology and
+    whether a `technology` and a `marketing` role hold R, A or C in any of its cells."""
+
+    key: str
+    name: str
+    portfolio: str | None
+    sponsor: str | None
+    needs_technology: bool
+    technology_involved: bool
+    marketing_involved: bool
+
+
+def _involves(function: str) -> ColumnElement[bool]:
+    """Whether a role of `function` holds R, A or C in a cell of the outer initiative."""
+    return (
+        select(literal(1))
+        .select_from(RaciCell)
+        .join(Component, Component.id == RaciCell.component_id)
+        .join(Role, Role.code == RaciCell.role)
+        .where(
+            Component.initiative_id == Initiative.id,
+            Role.function == function,
+            or_(*(RaciCell.raci.like(holds(letter)) for letter in INVOLVING_LETTERS)),
+        )
+        .exists()
+    )
+
+
+def early_involvement_facts(session: Session, scope: ReportScope) -> list[EarlyInvolvementFacts]:
+    """Every proposed or planned initiative of the scope, in one query: its kind or its
+    components' capability domains say whether it needs technology, and two correlated
+    EXISTS whether a `technology` and a `marketing` role are involved (R, A or C)."""
+    technical_component = (
+        select(literal(1))
+        .select_from(Component)
+        .join(Capability, Capability.key == Component.capability)
+        .where(
+            Component.initiative_id == Initiative.id,
+            Capability.domain.in_(TECHNOLOGY_DOMAINS),
+        )
+        .exists()
+    )
+    stmt = select(
+        Initiative.key,
+        Initiative.name,
+        Initiative.portfolio,
+        Initiative.sponsor,
+        or_(Initiative.kind.in_(TECHNOLOGY_KINDS), technical_component),
+        _involves("technology"),
+        _involves("marketing"),
+    ).where(*scope.initiative_conditions(), Initiative.status.in_(EARLY_STATUSES))
+    return [
+        EarlyInvolvementFacts(key, name, portfolio, sponsor, bool(needs), bool(it), bool(business))
+        for key, name, portfolio, sponsor, needs, it, business in session.connection().execute(stmt)
+    ]

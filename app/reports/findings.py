@@ -315,6 +315,43 @@ def stale_agreements(facts: PortfolioFacts) -> Iterator[Finding]:
         )
 
 
+# --- early involvement (issue 20) -----------------------------------------------------
+
+
+def it_not_involved_early(facts: PortfolioFacts) -> Iterator[Finding]:
+    for i in facts.early_involvement:
+        if not i.needs_technology or i.technology_involved:
+            continue
+        yield Finding(
+            "IT_NOT_INVOLVED_EARLY",
+            i.key,
+            None,
+            None,
+            None,
+            (i.sponsor,) if i.sponsor else (),
+            f"'{i.name}' needs technology, but no technology role is responsible, accountable "
+            "or consulted for any of its components; involve IT now, before it is built or "
+            "bought.",
+        )
+
+
+def business_not_involved_early(facts: PortfolioFacts) -> Iterator[Finding]:
+    for i in facts.early_involvement:
+        if i.portfolio != "it" or i.marketing_involved:
+            continue
+        yield Finding(
+            "BUSINESS_NOT_INVOLVED_EARLY",
+            i.key,
+            None,
+            None,
+            None,
+            (i.sponsor,) if i.sponsor else (),
+            f"No marketing role is responsible, accountable or consulted for any component of "
+            f"'{i.name}' in the IT portfolio; involve the business now, so that what is built "
+            "meets its needs.",
+        )
+
+
 @dataclass(frozen=True)
 class RuleCheck:
     code: RuleCode
@@ -338,6 +375,8 @@ CHECKS: tuple[RuleCheck, ...] = (
     RuleCheck("DISPUTED_CELL", True, disputed_cells),
     RuleCheck("UNAGREED_CELL", True, unagreed_cells),
     RuleCheck("STALE_AGREEMENT", True, stale_agreements),
+    RuleCheck("IT_NOT_INVOLVED_EARLY", True, it_not_involved_early),
+    RuleCheck("BUSINESS_NOT_INVOLVED_EARLY", True, business_not_involved_early),
 )
 
 

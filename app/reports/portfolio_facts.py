@@ -10,12 +10,14 @@ from app.reports.facts import (
     CellAgreementFacts,
     ComponentFacts,
     ComponentPass,
+    EarlyInvolvementFacts,
     InitiativeFacts,
     KpiFacts,
     OverdueReview,
     ReportScope,
     agreement_facts,
     component_pass,
+    early_involvement_facts,
     initiative_facts,
     kpi_facts,
     overdue_reviews,
@@ -55,6 +57,11 @@ class PortfolioFacts:
     def agreements(self) -> list[CellAgreementFacts]:
         """The cells the agreement rules report (disputed, unagreed, stale)."""
         return agreement_facts(self.session, self.scope)
+
+    @cached_property
+    def early_involvement(self) -> list[EarlyInvolvementFacts]:
+        """The proposed and planned initiatives, with who is involved (issue 20)."""
+        return early_involvement_facts(self.session, self.scope)
 
     @property
     def roles_by_initiative(self) -> dict[str, tuple[str, set[str]]]:

@@ -4,12 +4,19 @@ from pydantic import Field
 
 from app.core.identifiers import Name, RoleCode, Text
 from app.core.schemas import VersionedRead, WriteModel, partial_model
+from app.roles.functions import RoleFunction
 
 
 class RoleFields(WriteModel):
     name: Name = Field(examples=["Chief Marketing Officer"])
     description: Text | None = Field(
         default=None, examples=["Owns brand, campaigns and the customer voice."]
+    )
+    function: RoleFunction = Field(
+        default="other",
+        examples=["marketing"],
+        description="What the role is there for: `marketing`, `technology`, `data`, "
+        "`digital`, `executive` or `other` (the default).",
     )
 
 
@@ -35,3 +42,4 @@ class RoleRead(VersionedRead):
     code: str = Field(examples=["CMO"])
     name: str = Field(examples=["Chief Marketing Officer"])
     description: str | None = None
+    function: RoleFunction = Field(examples=["marketing"])

@@ -12,6 +12,7 @@ from app.core.pagination import PageParams, page_of, split_page
 from app.core.preconditions import IfMatch
 from app.core.resources import check_identity, merge_patch, raise_if_referenced, validate_as
 from app.db.writes import assign, insert_new
+from app.governance.service import models_naming_role
 from app.initiatives.models import Initiative
 from app.kpis.models import Kpi, KpiOwner
 from app.raci.models import RaciCell
@@ -119,8 +120,9 @@ def role_references(session: Session, code: str) -> dict[str, list[str]]:
             )
             if code in roles
         ],
+        "governance models": models_naming_role(session, code),
     }
 
 
 def _fields(data: RoleFields) -> dict[str, Any]:
-    return {"name": data.name, "description": data.description}
+    return {"name": data.name, "description": data.description, "function": data.function}

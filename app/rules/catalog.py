@@ -29,6 +29,8 @@ RuleCode = TypeAliasType(
         "DISPUTED_CELL",
         "UNAGREED_CELL",
         "STALE_AGREEMENT",
+        "IT_NOT_INVOLVED_EARLY",
+        "BUSINESS_NOT_INVOLVED_EARLY",
     ],
 )
 
@@ -132,6 +134,23 @@ CATALOG: tuple[Rule, ...] = (
         "Agreement to re-confirm",
         "A RACI cell agreed more than `reconfirm_days` (see /settings) ago: confirm that the "
         "role still holds it.",
+    ),
+    Rule(
+        "IT_NOT_INVOLVED_EARLY",
+        "medium",
+        "IT not involved early",
+        "A proposed or planned initiative that needs technology (its kind is chatbot, iot, "
+        "analytics, app or platform, or a component's capability is in the technology or "
+        "data domain) where no role of function `technology` is responsible, accountable or "
+        "consulted for any component: involve IT from the very start, not after the buying.",
+    ),
+    Rule(
+        "BUSINESS_NOT_INVOLVED_EARLY",
+        "medium",
+        "Business not involved early",
+        "A proposed or planned initiative of the IT portfolio (`it`) where no role of "
+        "function `marketing` is responsible, accountable or consulted for any component: "
+        "IT buys big and the business finds it does not meet its needs.",
     ),
 )
 
