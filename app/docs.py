@@ -11,7 +11,7 @@ from html import escape
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -79,19 +79,29 @@ def _redoc_page(title: str, openapi_url: str) -> str:
 """
 
 
+# Module-level, so that every app shares these two functions: FastAPI caches what it learns
+# of each endpoint function, and a function made per app would keep that app alive.
+_router = APIRouter(include_in_schema=False)
+
+
+@_router.get("/docs")
+async def swagger_ui(request: Request) -> HTMLResponse:
+    app: FastAPI = request.app
+    return HTMLResponse(_swagger_page(app.title, _openapi_url(app)), headers=HEADERS)
+
+
+@_router.get("/redoc")
+async def redoc(request: Request) -> HTMLResponse:
+    app: FastAPI = request.app
+    return HTMLResponse(_redoc_page(app.title, _openapi_url(app)), headers=HEADERS)
+
+
+def _openapi_url(app: FastAPI) -> str:
+    return app.openapi_url or "/openapi.json"
+
+
 def install(app: FastAPI) -> None:
     """Add /docs, /redoc and their assets to `app` (created with docs_url=None and
     redoc_url=None, so that FastAPI's CDN pages are not there)."""
-    openapi_url = app.openapi_url or "/openapi.json"
-    router = APIRouter(include_in_schema=False)
-
-    @router.get("/docs")
-    async def swagger_ui() -> HTMLResponse:
-        return HTMLResponse(_swagger_page(app.title, openapi_url), headers=HEADERS)
-
-    @router.get("/redoc")
-    async def redoc() -> HTMLResponse:
-        return HTMLResponse(_redoc_page(app.title, openapi_url), headers=HEADERS)
-
-    app.include_router(router)
+    app.include_router(_router)
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")

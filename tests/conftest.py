@@ -5,6 +5,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+# No webhook delivery process beside every app a test starts (each would import the whole
+# service); the tests that need one ask for it (tests/test_webhooks*.py).
+os.environ.setdefault("RACI_WEBHOOK_WORKER", "off")
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
