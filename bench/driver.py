@@ -18,21 +18,10 @@ from typing import Any
 import psycopg
 
 from bench.generate import COLUMNS, Portfolio, Row
+from bench.load import PORTFOLIO_TABLES
 
-# What bench.load.wipe empties, children first; keys, roles seeded by migrations and
-# rule settings stay.
-PORTFOLIO_TABLES = (
-    "audit_entry",
-    "measurement",
-    "kpi_initiative",
-    "kpi_owner",
-    "kpi",
-    "raci_cell",
-    "component",
-    "initiative_tag",
-    "initiative",
-    "capability",
-)
+# What bench.load.wipe empties (bench.load.PORTFOLIO_TABLES, children first); keys, roles
+# seeded by migrations and rule settings stay.
 EXTRA_ROLES = ("CTO", "COO", "CFO", "CHRO")
 
 

@@ -29,6 +29,9 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1/postgres"
 SQLITE_BATCH = 50_000
 PORTFOLIO_TABLES = (
     "audit_entry",
+    "review_participant",
+    "review",
+    "webhook_kpi_status",
     "measurement",
     "kpi_initiative",
     "kpi_owner",
